@@ -1,0 +1,69 @@
+"""Engines: the only place that imports duckdb or pyspark (STYLE.md 1).
+
+:func:`open_store` returns the store's tables as Ibis tables on the chosen
+engine; everything above this layer takes and returns Ibis expressions and
+does not know which engine runs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from kakehashi.errors import ConfigError
+from kakehashi.model import tables as model
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from kakehashi.settings import Settings
+    from kakehashi.store import Store
+
+__all__ = ["ENGINES", "Tables", "open_store"]
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tables(Mapping[str, "ir.Table"]):
+    """The store's tables on one engine, by name (``tables["works"]``)."""
+
+    engine: str
+    backend: Any
+    tables: Mapping[str, ir.Table]
+    provenance: Mapping[str, Any]
+
+    def __getitem__(self, name: str) -> ir.Table:
+        return self.tables[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def __getattr__(self, name: str) -> ir.Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def open_store(store: Store, engine: str = "duckdb", settings: Settings | None = None) -> Tables:
+    """Open every table of ``store`` as an Ibis table on ``engine``."""
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+    if engine == "duckdb":
+        from kakehashi.engines import duckdb as eng
+    else:
+        from kakehashi.engines import spark as eng  # type: ignore[no-redef]
+    backend = eng.connect(settings)
+    tables = {}
+    for spec in model.TABLES:
+        d = store.table_dir(spec.name)
+        if store.has_table(spec.name):
+            tables[spec.name] = eng.read_parquet(backend, d, spec.name)
+        else:
+            tables[spec.name] = eng.empty_table(backend, spec)
+    return Tables(engine, backend, tables, store.provenance())

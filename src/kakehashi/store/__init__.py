@@ -1,0 +1,5 @@
+"""The store: a folder of Parquet tables with a manifest (DESIGN.md "The store")."""
+
+from kakehashi.store.store import Store, Transaction
+
+__all__ = ["Store", "Transaction"]

@@ -1,0 +1,96 @@
+"""Merging staged rows into stored tables (the upsert rules of DESIGN.md).
+
+For a root table (works, institutions, authors, funders) every version of a
+key — stored, or staged by this transaction — competes; the highest in the
+table's ``order_by`` wins, then the staged one, then the later staged record
+(higher ``_version``). A child table's rows for a key are those of the
+winning version. All of it is Ibis over DuckDB, reading and writing Parquet,
+so nothing has to fit in Python memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+
+from kakehashi.engines import duckdb as duck
+from kakehashi.model import tables as model
+from kakehashi.store.store import Store
+
+__all__ = ["merge_into"]
+
+
+def _cast(t: ir.Table, spec: model.TableSpec, extra: dict[str, str]) -> ir.Table:
+    """Select the table's columns in order and types; missing ones become null."""
+    cols = {}
+    for name, typ in list(spec.schema.items()) + [(k, ibis.dtype(v)) for k, v in extra.items()]:
+        cols[name] = t[name].cast(typ) if name in t.columns else ibis.null(typ)
+    return t.select(**cols)
+
+
+def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) -> dict[str, int]:
+    """Write the merged version of every table touched by ``staged`` into ``out/<table>/``.
+
+    Returns the row count of each table written.
+    """
+    con = duck.connect()
+    touched_roots = sorted(
+        {model.spec(n).parent or n for n in staged if not model.spec(n).reference}
+    )
+    rows: dict[str, int] = {}
+    for root_name in touched_roots:
+        root = model.spec(root_name)
+        kids = model.children_of(root_name)
+
+        def stored(name: str) -> ir.Table | None:
+            return duck.read_parquet(con, store.table_dir(name)) if store.has_table(name) else None
+
+        def new(name: str) -> ir.Table | None:
+            d = staged_root / name
+            return duck.read_parquet(con, d) if d.is_dir() and any(d.glob("*.parquet")) else None
+
+        key = list(root.key)
+        order = [ibis.desc(c) for c in root.order_by] + [ibis.desc("_new"), ibis.desc("_version")]
+        parts = []
+        new_root = new(root_name)
+        old_root = stored(root_name)
+        if new_root is not None:
+            parts.append(_cast(new_root, root, {"_version": "int64"}).mutate(_new=ibis.literal(1, "int8")))
+        if old_root is not None:
+            parts.append(
+                _cast(old_root, root, {"_version": "int64"}).mutate(
+                    _new=ibis.literal(0, "int8"), _version=ibis.literal(-1, "int64")
+                )
+            )
+        if not parts:
+            # Only children were staged (no root rows): nothing can win; keep what is stored.
+            continue
+        both = ibis.union(*parts) if len(parts) > 1 else parts[0]
+        # Nulls sort last under DESC in DuckDB and Spark alike; a null version loses.
+        ranked = both.mutate(
+            _rn=ibis.row_number().over(ibis.window(group_by=key, order_by=order))
+        )
+        winners = ranked.filter(ranked._rn == 0).drop("_rn")
+        winners = duck.materialise(con, winners, f"winners_{root_name}")
+        rows[root_name] = duck.write_parquet(
+            con, winners.select(*root.columns).order_by(key), out / root_name
+        )
+        new_won = winners.filter(winners._new == 1).select(*key, "_version")
+        for kid in kids:
+            kid_parts = []
+            nk = new(kid.name)
+            if nk is not None:
+                nk = _cast(nk, kid, {"_version": "int64"})
+                kid_parts.append(nk.semi_join(new_won, [*key, "_version"]).select(*kid.columns))
+            ok = stored(kid.name)
+            if ok is not None:
+                ok = _cast(ok, kid, {})
+                kid_parts.append(ok.anti_join(new_won, key).select(*kid.columns))
+            if not kid_parts:
+                continue
+            merged = ibis.union(*kid_parts) if len(kid_parts) > 1 else kid_parts[0]
+            rows[kid.name] = duck.write_parquet(con, merged.order_by(list(kid.key)), out / kid.name)
+    con.disconnect()
+    return rows
