@@ -7,6 +7,8 @@ glossary of the strategy's policy documents (``shared/mission/glossary.md``).
 'Japan'
 >>> t("synthetic.banner", "ja")
 '合成デモデータ'
+>>> field_name(1702, "en"), field_name(17, "ja")
+('Artificial Intelligence', '計算機科学')
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGS", "country_name", "t"]
+__all__ = ["LANGS", "country_name", "field_name", "t"]
 
 LANGS = ("ja", "en")
 
@@ -46,6 +48,8 @@ def t(key: str, lang: str = "ja", /, **kwargs: Any) -> str:
     """
     if key.startswith("country."):
         return country_name(key.split(".", 1)[1], lang)
+    if key.startswith("field.") and key[6:].isdigit():
+        return field_name(int(key[6:]), lang)
     entry = _catalogue()[key]
     text = entry.get(lang) or entry.get("en") or entry["ja"]
     return text.format(**kwargs) if kwargs else text
@@ -66,4 +70,30 @@ def country_name(code: str | None, lang: str = "ja") -> str:
     names = _country_names().get(code)
     if names is None:
         return code
+    return names[1] if lang == "ja" else names[0]
+
+
+@functools.cache
+def _field_names() -> dict[int, tuple[str, str]]:
+    from kakehashi.model.reference import fields
+
+    tbl = fields().to_pydict()
+    return {i: (en, ja) for i, en, ja in zip(tbl["id"], tbl["name_en"], tbl["name_ja"], strict=True)}
+
+
+def field_name(field_id: int | str | None, lang: str = "ja") -> str:
+    """An OpenAlex domain's, field's or subfield's name; the id itself when unknown.
+
+    Ids are OpenAlex's numeric ones (``17`` Computer Science, ``1702``
+    Artificial Intelligence); a numeric string is read as the number.
+    """
+    if field_id is None:
+        return t("value.unknown", lang)
+    try:
+        key = int(field_id)
+    except ValueError:
+        return str(field_id)
+    names = _field_names().get(key)
+    if names is None:
+        return str(field_id)
     return names[1] if lang == "ja" else names[0]
