@@ -105,7 +105,7 @@ class Settings:
     def load(
         cls,
         *,
-        config_file: Path | None | str = "default",
+        config_file: Path | str | None = "default",
         env: Mapping[str, str] | None = None,
         **flags: Any,
     ) -> Settings:
@@ -114,7 +114,9 @@ class Settings:
         env = os.environ if env is None else env
         d = {s.name: s.default for s in SETTINGS}
         if config_file == "default":
-            config_file = Path(env["KAKEHASHI_CONFIG"]) if "KAKEHASHI_CONFIG" in env else Path("kakehashi.toml")
+            config_file = (
+                Path(env["KAKEHASHI_CONFIG"]) if "KAKEHASHI_CONFIG" in env else Path("kakehashi.toml")
+            )
             if not config_file.exists():
                 config_file = None
         if config_file is not None:

@@ -8,7 +8,7 @@ does not know which engine runs them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kakehashi.errors import ConfigError
@@ -37,7 +37,7 @@ class Tables(Mapping[str, "ir.Table"]):
     def __getitem__(self, name: str) -> ir.Table:
         return self.tables[name]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self.tables)
 
     def __len__(self) -> int:

@@ -46,10 +46,7 @@ def session(master: str = "local[*]", driver_memory: str = "4g") -> Any:
 
 
 def connect(settings: Settings | None = None) -> ibis.BaseBackend:
-    if settings is None:
-        s = session()
-    else:
-        s = session(settings.spark_master, settings.spark_driver_memory)
+    s = session() if settings is None else session(settings.spark_master, settings.spark_driver_memory)
     return ibis.pyspark.connect(s)
 
 

@@ -36,9 +36,7 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
     Returns the row count of each table written.
     """
     con = duck.connect()
-    touched_roots = sorted(
-        {model.spec(n).parent or n for n in staged if not model.spec(n).reference}
-    )
+    touched_roots = sorted({model.spec(n).parent or n for n in staged if not model.spec(n).reference})
     rows: dict[str, int] = {}
     for root_name in touched_roots:
         root = model.spec(root_name)
@@ -69,9 +67,7 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
             continue
         both = ibis.union(*parts) if len(parts) > 1 else parts[0]
         # Nulls sort last under DESC in DuckDB and Spark alike; a null version loses.
-        ranked = both.mutate(
-            _rn=ibis.row_number().over(ibis.window(group_by=key, order_by=order))
-        )
+        ranked = both.mutate(_rn=ibis.row_number().over(ibis.window(group_by=key, order_by=order)))
         winners = ranked.filter(ranked._rn == 0).drop("_rn")
         winners = duck.materialise(con, winners, f"winners_{root_name}")
         rows[root_name] = duck.write_parquet(

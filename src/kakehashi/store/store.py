@@ -293,6 +293,7 @@ class Transaction:
             tables[name] = {"rows": int(n)}
         src = dict(self.source)
         src.setdefault("ingested_at", _now())
+
         def ident(s: dict[str, Any]) -> dict[str, Any]:
             return {k: v for k, v in s.items() if k != "ingested_at"}
 

@@ -1,0 +1,182 @@
+"""``kakehashi indicator|works|report|serve|demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kakehashi.errors import ConfigError, UnknownValueError
+
+#: Contract indicators (DESIGN.md) and the issue that brings each one not built yet.
+PLANNED = {
+    "partners": 3,
+    "collab-types": 3,
+    "impact": 3,
+    "specialisation": 3,
+    "complementarity": 3,
+    "mobility-flows": 4,
+    "mobility-od": 4,
+    "mobility-classes": 4,
+    "institution-profile": 4,
+}
+
+DEFAULT_DEMO_STORE = Path("demo-store")
+
+
+def _validate_country(code: str | None) -> str | None:
+    if code is None:
+        return None
+    from kakehashi.model.reference import countries
+
+    c = code.strip().upper()
+    if c not in set(countries().column("code").to_pylist()):
+        raise UnknownValueError(
+            f"--country {code!r} is not an ISO 3166-1 alpha-2 code kakehashi knows (e.g. JP)."
+        )
+    return c
+
+
+def _validate_field(field: int | None) -> int | None:
+    if field is None:
+        return None
+    from kakehashi.model.reference import fields
+
+    known = {
+        i
+        for i, lv in zip(fields().column("id").to_pylist(), fields().column("level").to_pylist(), strict=True)
+        if lv == "field"
+    }
+    if field not in known:
+        raise UnknownValueError(
+            f"--field {field} is not an OpenAlex field id (11–36, e.g. 17 = Computer Science)."
+        )
+    return field
+
+
+def indicator(
+    name: str = typer.Argument(..., help="coverage, collaboration, growth, partners, impact, …"),
+    store: Path = typer.Option(..., "--store", help="The store folder."),
+    country: str = typer.Option(None, "--country", help="ISO code of the focus country, e.g. JP."),
+    years: str = typer.Option(None, "--years", help="A year or a range, e.g. 2012-2022."),
+    field: int = typer.Option(None, "--field", help="OpenAlex field id (17 = Computer Science)."),
+    types: str = typer.Option(None, "--types", help="Document types, comma-separated (article,review)."),
+    period: str = typer.Option("calendar", "--period", help="calendar or fiscal (April–March)."),
+    preset: str = typer.Option(None, "--preset", help="nistep: articles and reviews, 3-year averages."),
+    smooth: int = typer.Option(None, "--smooth", help="Moving average over this many years (e.g. 3)."),
+    counting: str = typer.Option("whole", "--counting", help="whole or fractional."),
+    country_scheme: str = typer.Option(
+        None, "--country-scheme", help="separate (default) or china (HK, MO → CN)."
+    ),
+    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
+    out: Path = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
+    excel: bool = typer.Option(False, "--excel", help="CSV with the byte-order mark Excel needs."),
+    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+) -> None:
+    """Compute one indicator of DESIGN.md's contract over a store."""
+    from kakehashi.indicators import INDICATORS
+
+    if name not in INDICATORS:
+        if name in PLANNED:
+            raise ConfigError(
+                f"indicator {name!r} is part of the contract but not built yet (issue {PLANNED[name]})."
+            )
+        known = ", ".join([*INDICATORS, *PLANNED])
+        raise UnknownValueError(f"indicator {name!r} is unknown; choose one of: {known}.")
+    from kakehashi.cli.output import write_result
+    from kakehashi.engines import open_store
+    from kakehashi.indicators import Scope
+    from kakehashi.indicators.scope import parse_years
+    from kakehashi.settings import Settings
+    from kakehashi.store import Store
+
+    settings = Settings.load(engine=engine, country_scheme=country_scheme, lang=lang)
+    scope = Scope.preset(
+        preset,
+        years=parse_years(years),
+        types=tuple(x.strip() for x in types.split(",") if x.strip()) if types else None,
+        period=period,
+        field=_validate_field(field),
+        smooth=smooth,
+        counting=counting,
+        country=_validate_country(country),
+        country_scheme=settings.country_scheme,
+    )
+    st = Store.open(store)
+    tables = open_store(st, settings.engine, settings)
+    fn, _keys, _values = INDICATORS[name]
+    result = fn(tables, scope).to_pyarrow()
+    provenance: dict[str, Any] = {
+        **st.provenance(),
+        "indicator": name,
+        "parameters": scope.as_dict(),
+        "engine": settings.engine,
+    }
+    write_result(result, fmt=fmt, out=out, provenance=provenance, lang=settings.lang, excel=excel, title=name)
+
+
+def works(
+    store: Path = typer.Option(..., "--store", help="The store folder."),
+) -> None:
+    """List the works behind a figure, with DOIs (comes with the indicators issue)."""
+    raise ConfigError("`kakehashi works` is not built yet: it comes with the indicators (issue 3).")
+
+
+def report(
+    store: Path = typer.Option(..., "--store"),
+    lang: str = typer.Option("ja", "--lang"),
+    out: Path = typer.Option(..., "--out"),
+) -> None:
+    """Write the bilingual briefing report (comes with the dashboard issue)."""
+    raise ConfigError(
+        "`kakehashi report` is not built yet: it comes with the dashboard and report (issue 5)."
+    )
+
+
+def serve(
+    store: Path = typer.Option(..., "--store"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Serve the dashboard and JSON API (comes with the dashboard issue)."""
+    raise ConfigError("`kakehashi serve` is not built yet: it comes with the dashboard (issue 5).")
+
+
+def demo(
+    store: Path = typer.Option(DEFAULT_DEMO_STORE, "--store", help="Where the demo store lives."),
+    works_n: int = typer.Option(200_000, "--works", help="Size of the demo world if it is built."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Print the figures and stop (no dashboard)."),
+    country: str = typer.Option("JP", "--country", help="The focus country."),
+    years: str = typer.Option("2012-2022", "--years", help="The span of the growth figures."),
+    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+) -> None:
+    """The main job: build the demo store if absent, then show the S-4 headline."""
+    from kakehashi.cli.headline import print_headline
+    from kakehashi.indicators.scope import parse_years
+    from kakehashi.settings import Settings
+    from kakehashi.store import Store
+
+    settings = Settings.load(engine=engine, lang=lang)
+    if not (store / "manifest.json").exists():
+        from kakehashi.cli.progress import RichProgress
+        from kakehashi.ingest import demo as demo_world
+
+        typer.echo(f"building the demo store ({works_n:,} works) at {store} …", err=True)
+        with RichProgress("demo", enabled=True) as p:
+            demo_world.build_demo(Store.open(store, create=True), works=works_n, seed=1, progress=p)
+    yr = parse_years(years)
+    assert yr is not None
+    print_headline(Store.open(store), settings, country=_validate_country(country) or "JP", years=yr)
+    if not no_serve:
+        typer.echo("(the dashboard arrives with issue 5; showing the headline only)", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("indicator")(indicator)
+    app.command("works")(works)
+    app.command("report")(report)
+    app.command("serve")(serve)
+    app.command("demo")(demo)

@@ -1,0 +1,23 @@
+"""Indicators: Ibis expressions over the store's tables (DESIGN.md "Indicator contract").
+
+Every function takes the store's tables (a mapping of Ibis tables, see
+:func:`kakehashi.engines.open_store`) and a :class:`Scope`, and returns an
+Ibis table with the contract's key and value columns. Nothing here knows the
+engine; nothing here imports pandas.
+"""
+
+from kakehashi.indicators.collaboration import collaboration, coverage, growth
+from kakehashi.indicators.scope import Scope
+
+__all__ = ["INDICATORS", "Scope", "collaboration", "coverage", "growth"]
+
+#: indicator name (CLI, API) → (function, key columns, value columns)
+INDICATORS = {
+    "coverage": (coverage, ("year",), ("works", "works_with_country", "p_unknown", "works_with_field")),
+    "collaboration": (
+        collaboration,
+        ("country", "year"),
+        ("p_whole", "p_frac", "p_intl", "pp_intl", "foreign_contribution", "p_industry"),
+    ),
+    "growth": (growth, ("country",), ("year_from", "year_to", "cagr_whole", "cagr_frac", "cagr_intl")),
+}

@@ -1,0 +1,141 @@
+"""International co-authorship: coverage, collaboration and growth (S-4).
+
+These are the figures behind the strategy's opening observation, S-4:
+"Japan's number of internationally co-authored papers grows more slowly than
+that of other major countries". Definitions are DESIGN.md's; the docs are
+``docs/indicators.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import ibis.expr.types as ir
+
+from kakehashi.errors import ConfigError
+from kakehashi.indicators import counting
+from kakehashi.indicators.scope import Scope
+
+__all__ = ["collaboration", "coverage", "growth"]
+
+Tables = Mapping[str, ir.Table]
+
+
+def coverage(t: Tables, scope: Scope) -> ir.Table:
+    """How many works per year the country indicators can count (DESIGN.md coverage).
+
+    ``works``: works in scope; ``works_with_country``: those with at least
+    one affiliation carrying a country (the base of every country figure);
+    ``p_unknown = works − works_with_country``; ``works_with_field``: those
+    with an OpenAlex field (the base of every impact figure). Serves D-1: a
+    figure is only defensible with its coverage beside it.
+    """
+    w = scope.works(t["works"])
+    with_country = (
+        t["affiliations"].filter(t["affiliations"].country_code.notnull()).select("work_id").distinct()
+    )
+    flagged = w.left_join(with_country.mutate(_c=ibis.literal(1)), "work_id")
+    out = flagged.group_by("year").aggregate(
+        works=flagged.count(),
+        works_with_country=flagged._c.count(),
+        works_with_field=flagged.field_id.count(),
+    )
+    out = out.mutate(p_unknown=out.works - out.works_with_country)
+    return _years(out.select("year", "works", "works_with_country", "p_unknown", "works_with_field"), scope)
+
+
+def collaboration(t: Tables, scope: Scope) -> ir.Table:
+    """Per country and year: whole and fractional counts, international and industry co-authorship.
+
+    - ``p_whole``: works with the country among their affiliations (1 each);
+    - ``p_frac``: the sum of the country's author-level fractional weights
+      (:func:`kakehashi.indicators.counting.work_weights`);
+    - ``p_intl``: works with the country and at least one other country;
+      ``pp_intl = p_intl / p_whole`` (国際共著率);
+    - ``foreign_contribution = p_whole − p_frac`` (海外の貢献分);
+    - ``p_industry``: works with the country and an institution of type
+      company (産学共著), anywhere in the work.
+
+    Serves S-4 and D-1. Counting as the Leiden Ranking's (author-level
+    fractional) and NISTEP's whole count ("involvement").
+    """
+    works = scope.works(t["works"])
+    aff = t["affiliations"]
+    wc = counting.work_countries(works, aff, scope)
+    nc = counting.n_countries(wc)
+    companies = t["institutions"].filter(t["institutions"].type == "company").select("institution_id")
+    industry = aff.semi_join(companies, "institution_id").select("work_id").distinct()
+    flagged = (
+        wc.join(nc, "work_id")
+        .left_join(industry.mutate(_ind=ibis.literal(1)), "work_id")
+        .select("work_id", "year", "country", "n_countries", "_ind")
+    )
+    whole = flagged.group_by(["country", "year"]).aggregate(
+        p_whole=flagged.count(),
+        p_intl=(flagged.n_countries >= 2).cast("int64").sum(),
+        p_industry=flagged._ind.count(),
+    )
+    ww = counting.work_weights(works, aff, scope)
+    frac = ww.group_by(["country", "year"]).aggregate(p_frac=ww.w.sum())
+    out = whole.join(frac, ["country", "year"]).select(
+        "country", "year", "p_whole", "p_frac", "p_intl", "p_industry"
+    )
+    out = counting.smooth(out, ["country"], ["p_whole", "p_frac", "p_intl", "p_industry"], scope)
+    out = out.mutate(
+        pp_intl=out.p_intl.cast("float64") / out.p_whole,
+        foreign_contribution=out.p_whole.cast("float64") - out.p_frac,
+    )
+    out = out.select(
+        "country", "year", "p_whole", "p_frac", "p_intl", "pp_intl", "foreign_contribution", "p_industry"
+    )
+    if scope.country is not None:
+        out = out.filter(out.country == scope.country)
+    return _years(out, scope)
+
+
+def growth(t: Tables, scope: Scope) -> ir.Table:
+    """Compound annual growth between the ends of ``scope.years`` (年平均成長率).
+
+    ``cagr_x = (x_to / x_from) ** (1 / (to − from)) − 1`` for the whole,
+    fractional and international counts of :func:`collaboration` (smoothed
+    first when ``scope.smooth`` > 1). A country absent in either end year
+    gets null. Serves S-4: the speed of growth is the strategy's concern.
+    """
+    if scope.years is None or scope.years[0] == scope.years[1]:
+        raise ConfigError("growth needs --years FROM-TO with FROM < TO, e.g. --years 2012-2022.")
+    y0, y1 = scope.years
+    c = collaboration(t, scope)
+    a = c.filter(c.year == y0).select(
+        "country", w0=c.p_whole.cast("float64"), f0=c.p_frac, i0=c.p_intl.cast("float64")
+    )
+    b = c.filter(c.year == y1).select(
+        "country", w1=c.p_whole.cast("float64"), f1=c.p_frac, i1=c.p_intl.cast("float64")
+    )
+    # Every country seen at either end; one missing at an end gets null rates.
+    keys = ibis.union(a.select("country"), b.select("country"), distinct=True)
+    j = (
+        keys.left_join(a, "country")
+        .left_join(b, "country")
+        .select("country", "w0", "f0", "i0", "w1", "f1", "i1")
+    )
+    span = float(y1 - y0)
+
+    def cagr(x0: ir.FloatingValue, x1: ir.FloatingValue) -> ir.FloatingValue:
+        return ibis.ifelse(x0 > 0, (x1 / x0) ** (1.0 / span) - 1.0, ibis.null("float64"))
+
+    return j.select(
+        "country",
+        year_from=ibis.literal(y0, "int32"),
+        year_to=ibis.literal(y1, "int32"),
+        cagr_whole=cagr(j.w0, j.w1),
+        cagr_frac=cagr(j.f0, j.f1),
+        cagr_intl=cagr(j.i0, j.i1),
+    )
+
+
+def _years(t: ir.Table, scope: Scope) -> ir.Table:
+    if scope.years is None:
+        return t.order_by([c for c in ("country", "year") if c in t.columns])
+    out = t.filter(t.year.between(*scope.years))
+    return out.order_by([c for c in ("country", "year") if c in out.columns])

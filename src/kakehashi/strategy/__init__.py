@@ -1,0 +1,1 @@
+"""Strategy: figures composed for the strategy's questions (S-4, D-1, …) from indicators."""
