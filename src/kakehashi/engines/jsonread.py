@@ -1,0 +1,132 @@
+"""Parsing OpenAlex JSON with DuckDB's ``read_json`` (the fast path of the ingest).
+
+Only the columns the ingest needs are parsed, given explicitly (``columns=``)
+from the engine-agnostic schemas of :mod:`kakehashi.ingest.rawschema`: no
+schema inference, and every other key is skipped. The parse lands once in a
+temporary DuckDB table per entity — in a workspace connection whose
+``temp_directory`` lets it spill to disk — and the ingest derives every store
+table from there with Ibis expressions.
+
+Each row gets the bookkeeping the store's merge needs: ``_source_path``,
+``_source_line`` (1-based record number in the file; the line number for a
+JSON Lines file without blank lines, the place in ``results`` for an API page)
+and ``_version`` (the file's base plus the record number, so later files and
+later records rank higher).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import ibis
+from ibis.backends.sql.datatypes import DuckDBType
+
+if TYPE_CHECKING:
+    from kakehashi.settings import Settings
+
+__all__ = ["RawFile", "ReadFailed", "load_raw", "workspace"]
+
+# Big enough for a work with thousands of authors; DuckDB's default is 16 MB.
+_MAX_OBJECT = 256 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class RawFile:
+    """One file to parse: where to read it and what to record for its rows."""
+
+    path: str
+    source_path: str
+    version_base: int
+    page: bool = False
+
+
+class ReadFailed(Exception):
+    """DuckDB could not parse one of ``files``; the caller diagnoses which and where."""
+
+    def __init__(self, files: Sequence[RawFile], detail: str):
+        super().__init__(detail)
+        self.files = list(files)
+        self.detail = detail
+
+
+def workspace(settings: Settings | None, temp_dir: Path) -> ibis.BaseBackend:
+    """An in-memory DuckDB (through Ibis) that spills to ``temp_dir``."""
+    Path(temp_dir).mkdir(parents=True, exist_ok=True)
+    kw: dict[str, Any] = {"temp_directory": str(temp_dir), "preserve_insertion_order": True}
+    if settings is not None:
+        if settings.duckdb_memory_limit:
+            kw["memory_limit"] = settings.duckdb_memory_limit
+        if settings.duckdb_threads:
+            kw["threads"] = int(settings.duckdb_threads)
+    return ibis.duckdb.connect(**kw)
+
+
+def _columns_sql(schema: ibis.Schema) -> str:
+    items = ", ".join(f"'{name}': '{DuckDBType.to_string(typ)}'" for name, typ in schema.items())
+    return "{" + items + "}"
+
+
+def _select_sql(i: int, f: RawFile, schema: ibis.Schema, ignore_errors: bool) -> str:
+    # Paths and numbers travel as parameters; only our own column spec is spliced in.
+    head = f"$b{i}::BIGINT + n AS _version, $s{i}::VARCHAR AS _source_path, n::BIGINT AS _source_line"
+    opts = f"records=true, maximum_object_size={_MAX_OBJECT}"
+    if f.page:
+        cols = "{'results': '" + DuckDBType.to_string(ibis.dtype(f"array<{_struct(schema)}>")) + "'}"
+        return (
+            f"SELECT {head}, UNNEST(r) FROM (SELECT generate_subscripts(results, 1) AS n, "
+            f"unnest(results) AS r FROM read_json($f{i}, columns={cols}, format='unstructured', {opts}))"
+        )
+    return (
+        f"SELECT {head}, * EXCLUDE (n) FROM (SELECT row_number() OVER () AS n, * FROM "
+        f"read_json($f{i}, columns={_columns_sql(schema)}, format='newline_delimited', {opts}, "
+        f"ignore_errors={'true' if ignore_errors else 'false'}))"
+    )
+
+
+def _struct(schema: ibis.Schema) -> str:
+    return "struct<" + ", ".join(f"{n}: {t}" for n, t in schema.items()) + ">"
+
+
+def load_raw(
+    con: ibis.BaseBackend,
+    table: str,
+    files: Sequence[RawFile],
+    schema: ibis.Schema,
+    *,
+    ignore_errors: bool = False,
+) -> int:
+    """Parse ``files`` into the temporary table ``table`` (created if new); return the rows added.
+
+    Raises :class:`ReadFailed` when DuckDB cannot read one of them (bad JSON,
+    a truncated gzip, a record of the wrong shape); nothing is added then.
+    """
+    if not files:
+        return 0
+    raw: duckdb.DuckDBPyConnection = con.con  # type: ignore[attr-defined]
+    union = " UNION ALL ".join(_select_sql(i, f, schema, ignore_errors) for i, f in enumerate(files))
+    params: dict[str, Any] = {}
+    for i, f in enumerate(files):
+        params[f"f{i}"] = f.path
+        params[f"s{i}"] = f.source_path
+        params[f"b{i}"] = f.version_base
+    exists = bool(
+        _scalar(raw, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $t", {"t": table})
+    )
+    before = int(_scalar(raw, f'SELECT count(*) FROM "{table}"')) if exists else 0
+    try:
+        if exists:
+            raw.execute(f'INSERT INTO "{table}" {union}', params).fetchall()
+        else:
+            raw.execute(f'CREATE TEMP TABLE "{table}" AS {union}', params).fetchall()
+    except duckdb.Error as exc:
+        raise ReadFailed(files, str(exc)) from exc
+    return int(_scalar(raw, f'SELECT count(*) FROM "{table}"')) - before
+
+
+def _scalar(raw: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    # fetchall, not fetchone: DuckDB wants a result finished before the next statement.
+    return raw.execute(sql, params or {}).fetchall()[0][0]

@@ -1,0 +1,277 @@
+"""`kakehashi ingest openalex`: OpenAlex snapshot folders, JSON Lines files and saved API pages.
+
+The path of the data::
+
+    SOURCE… ─find_files─▶ sorted files ─DuckDB read_json(columns=…)─▶ raw tables (once)
+            ─normalise (Ibis)─▶ staged Parquet ─store.transaction─▶ merged, swapped in
+
+Every record gets ``_version`` = (its file's place in sorted path order + 1)
+· 2³² + its record number, so the merge's tie rule — on the same
+``updated_date``, the later file in sorted path order, then the later line —
+is the order of ``_version``.
+
+Bad input stops the ingest with a :class:`~kakehashi.errors.MalformedInputError`
+naming the file and the 1-based line, and the store is untouched (the
+transaction is abandoned). With ``on_error="skip"`` bad lines are left out
+and counted in :attr:`IngestReport.skipped`: a line that is not JSON (or not
+an object), a record without an id, a record of another entity; a saved API
+page that is not valid JSON is left out whole (one skip). A truncated gzip
+keeps its complete lines and counts the one it breaks off in as skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from kakehashi.engines import jsonread
+from kakehashi.errors import ConfigError, MalformedInputError
+from kakehashi.ingest import IngestReport, NullProgress, Progress
+from kakehashi.ingest.diagnose import diagnose, line_of_record, readable_part
+from kakehashi.ingest.normalise import normalise, works_summary
+from kakehashi.ingest.rawschema import ENTITIES, ENTITY_PREFIX, RAW_SCHEMAS
+from kakehashi.ingest.snapshot import SourceFile, find_files, is_gzip
+from kakehashi.settings import Settings
+from kakehashi.store import Store
+
+__all__ = ["ingest_openalex"]
+
+_BATCH_FILES = 16
+_BATCH_BYTES = 1 << 30
+_PREFIX_OF = {e: p for p, e in ENTITY_PREFIX.items()}
+
+
+def ingest_openalex(
+    store: Store,
+    sources: Sequence[str | Path],
+    *,
+    on_error: Literal["stop", "skip"] = "stop",
+    progress: Progress = NullProgress(),
+    settings: Settings | None = None,
+    source: dict[str, Any] | None = None,
+) -> IngestReport:
+    """Ingest OpenAlex works, authors and institutions records into ``store``.
+
+    Parameters
+    ----------
+    store
+        The store to merge into (:meth:`Store.open`).
+    sources
+        Snapshot folders (or their ``data/`` or entity folders), other folders
+        of ``.jsonl``/``.jsonl.gz``/``.json`` files, or such files.
+    on_error
+        ``"stop"`` (default): the first bad line raises and the store is left
+        as it was. ``"skip"``: bad lines are left out and counted.
+    progress
+        Told the files, records and bytes as they are read.
+    settings
+        DuckDB memory and threads; the manifest records them.
+    source
+        Extra entries for the manifest's source record (the API ingest's filter).
+
+    Returns
+    -------
+    IngestReport
+        ``rows`` holds the rows this ingest staged per table, before merging.
+
+    Examples
+    --------
+    >>> store = Store.open(tmp / "store", create=True)  # doctest: +SKIP
+    >>> ingest_openalex(store, ["openalex-snapshot/"]).works  # doctest: +SKIP
+    """
+    if on_error not in ("stop", "skip"):
+        raise ConfigError(f"on_error={on_error!r} must be 'stop' or 'skip'.")
+    settings = settings if settings is not None else Settings.load()
+    files, notes = find_files(sources)
+    report = IngestReport(files=len(files), notes=list(notes))
+    partitions = sorted(f.partition for f in files if f.partition)
+    src: dict[str, Any] = {
+        "kind": "openalex",
+        "paths": [str(Path(s).resolve()) for s in sources],
+        "files": len(files),
+        "entities": {
+            e: sum(f.entity == e for f in files) for e in ENTITIES if any(f.entity == e for f in files)
+        },
+        "snapshot_date": partitions[-1] if partitions else None,
+        "on_error": on_error,
+    }
+    progress.start(files=len(files), nbytes=sum(f.size for f in files), label="openalex")
+    with store.transaction(source=src, settings=settings.as_dict()) as tx:
+        work = tx.dir / "openalex"
+        con = jsonread.workspace(settings, work / "spill")
+        try:
+            record_dates = _run(con, files, on_error == "skip", work, report, progress, tx)
+        finally:
+            con.disconnect()
+            shutil.rmtree(work, ignore_errors=True)
+        tx.source.update(
+            records=report.records,
+            skipped=report.skipped,
+            works=report.works,
+            works_without_country=report.works_without_country,
+            record_dates=record_dates,
+        )
+        if source:
+            tx.source.update(source)
+    return report
+
+
+def _run(
+    con: ibis.BaseBackend,
+    files: list[SourceFile],
+    skip: bool,
+    work: Path,
+    report: IngestReport,
+    progress: Progress,
+    tx: Any,
+) -> dict[str, str | None]:
+    """Parse, check and normalise ``files`` into ``tx``; return the records' date range."""
+    raw: dict[str, ir.Table] = {}
+    for entity in ENTITIES:
+        mine = [(i, f) for i, f in enumerate(files) if f.entity == entity]
+        if not mine:
+            continue
+        table = f"raw_{entity}"
+        loaded = 0
+        for batch in _batches(mine):
+            n = _load_batch(con, table, batch, entity, skip, work, report)
+            loaded += n
+            progress.advance(files=len(batch), records=n, nbytes=sum(f.size for _, f in batch))
+        if loaded:
+            raw[entity] = _checked(con, con.table(table), entity, skip, report)
+    if not raw:
+        report.notes.append("no records found; the store's tables are unchanged")
+        return {"min": None, "max": None}
+
+    stamps = ibis.union(*(t.select(d=t.updated_date.try_cast("timestamp")) for t in raw.values()))
+    lo, hi = con.execute(stamps.d.min()), con.execute(stamps.d.max())
+
+    def cache(t: ir.Table, name: str) -> ir.Table:
+        return con.create_table(f"_{name}", t, temp=True)
+
+    for name, expr in normalise(raw, cache=cache).items():
+        target = tx.staged_dir(name) / "openalex.parquet"
+        con.to_parquet(expr, str(target), compression="zstd")
+        report.rows[name] = int(con.read_parquet(str(target)).count().execute())
+    if "works" in raw:
+        staged_works = con.read_parquet(str(tx.staged_dir("works") / "openalex.parquet"))
+        staged_affs = con.read_parquet(str(tx.staged_dir("affiliations") / "openalex.parquet"))
+        n, unplaced = works_summary(staged_works, staged_affs)
+        report.works = int(con.execute(n))
+        report.works_without_country = int(con.execute(unplaced))
+    return {"min": _iso(lo), "max": _iso(hi)}
+
+
+def _iso(x: Any) -> str | None:
+    return None if x is None or str(x) == "NaT" else str(x.isoformat())
+
+
+def _batches(files: list[tuple[int, SourceFile]]) -> list[list[tuple[int, SourceFile]]]:
+    out: list[list[tuple[int, SourceFile]]] = []
+    cur: list[tuple[int, SourceFile]] = []
+    size = 0
+    for item in files:
+        if cur and (len(cur) >= _BATCH_FILES or size + item[1].size > _BATCH_BYTES):
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(item)
+        size += item[1].size
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _raw_file(i: int, f: SourceFile, path: Path | None = None) -> jsonread.RawFile:
+    return jsonread.RawFile(
+        path=str(path or f.path), source_path=str(f.path), version_base=(i + 1) << 32, page=f.page
+    )
+
+
+def _load_batch(
+    con: ibis.BaseBackend,
+    table: str,
+    batch: list[tuple[int, SourceFile]],
+    entity: str,
+    skip: bool,
+    work: Path,
+    report: IngestReport,
+) -> int:
+    schema = RAW_SCHEMAS[entity]
+    try:
+        n = jsonread.load_raw(con, table, [_raw_file(i, f) for i, f in batch], schema, ignore_errors=skip)
+    except jsonread.ReadFailed:
+        # One of them is bad: read them one by one to find which, and say where.
+        n = sum(_load_one(con, table, i, f, schema, skip, work, report) for i, f in batch)
+    report.records += n
+    return n
+
+
+def _load_one(
+    con: ibis.BaseBackend,
+    table: str,
+    i: int,
+    f: SourceFile,
+    schema: ibis.Schema,
+    skip: bool,
+    work: Path,
+    report: IngestReport,
+) -> int:
+    try:
+        return jsonread.load_raw(con, table, [_raw_file(i, f)], schema, ignore_errors=skip)
+    except jsonread.ReadFailed as exc:
+        problem = diagnose(f.path, page=f.page)
+        if not skip:
+            raise problem or MalformedInputError(
+                f"{f.path} could not be read as OpenAlex {f.entity} records ({exc.detail}); "
+                "check that it is an unmodified OpenAlex file.",
+                path=str(f.path),
+            ) from None
+    if is_gzip(f.path):
+        work.mkdir(parents=True, exist_ok=True)
+        part = Path(tempfile.mkstemp(suffix=".jsonl", dir=work)[1])
+        kept, broke = readable_part(f.path, part)
+        try:
+            n = jsonread.load_raw(con, table, [_raw_file(i, f, part)], schema, ignore_errors=True)
+        except jsonread.ReadFailed:
+            pass
+        else:
+            report.skipped += 1
+            report.notes.append(f"{f.path}: breaks off in line {broke}; kept the {kept} lines before it")
+            return n
+    report.skipped += 1
+    report.notes.append(f"{f.path}: left out whole, it could not be read ({problem or 'unreadable'})")
+    return 0
+
+
+def _checked(con: ibis.BaseBackend, raw: ir.Table, entity: str, skip: bool, report: IngestReport) -> ir.Table:
+    """``raw`` without records lacking an id or of another entity (an error unless skipping)."""
+    short = raw.id.replace("https://openalex.org/", "")
+    good = short.startswith(_PREFIX_OF[entity]) & short.substr(1, 1).re_search(r"^[0-9]$")
+    bad = raw.filter(good.isnull() | ~good)
+    n_bad = int(con.execute(bad.count()))
+    if n_bad and not skip:
+        first = con.execute(bad.order_by(["_source_path", "_source_line"]).limit(1)).iloc[0]
+        path = Path(first["_source_path"])
+        line = line_of_record(path, int(first["_source_line"]))
+        what = (
+            "is not a JSON object with an OpenAlex id"
+            if first["id"] is None
+            else f"holds {first['id']}, not one of the {entity}"
+        )
+        raise MalformedInputError(
+            f"{path} line {line} {what}; fix or remove that line "
+            "(or run with --on-error skip to leave such lines out).",
+            path=str(path),
+            line=line,
+        )
+    if n_bad:
+        report.skipped += n_bad
+        report.records -= n_bad
+        report.notes.append(f"{n_bad} {entity} lines left out: not JSON, no id, or another entity's record")
+    return raw.filter(good.fill_null(False))
