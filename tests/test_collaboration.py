@@ -182,3 +182,10 @@ def test_hong_kong_scheme(tmp_path, engine):
     assert list(china) == [("CN", 2020)]
     assert china[("CN", 2020)]["p_intl"] == 0
     assert china[("CN", 2020)]["p_frac"] == pytest.approx(1.0)
+
+
+def test_growth_without_years_spans_the_data(tables):
+    # Data years are 2020 and 2021, so the default span is 2020 → 2021: as above.
+    got = rows(growth(tables, Scope()), ["country"])
+    assert (got[("JP",)]["year_from"], got[("JP",)]["year_to"]) == (2020, 2021)
+    assert got[("JP",)]["cagr_frac"] == pytest.approx(-1 / 6)

@@ -99,39 +99,44 @@ def growth(t: Tables, scope: Scope) -> ir.Table:
 
     ``cagr_x = (x_to / x_from) ** (1 / (to − from)) − 1`` for the whole,
     fractional and international counts of :func:`collaboration` (smoothed
-    first when ``scope.smooth`` > 1). A country absent in either end year
-    gets null. Serves S-4: the speed of growth is the strategy's concern.
+    first when ``scope.smooth`` > 1). Without ``years`` the span is the first
+    to the last year with data. A country with no works at either end gets
+    null. Serves S-4: the speed of growth is the strategy's concern.
     """
-    if scope.years is None or scope.years[0] == scope.years[1]:
+    if scope.years is not None and scope.years[0] == scope.years[1]:
         raise ConfigError("growth needs --years FROM-TO with FROM < TO, e.g. --years 2012-2022.")
-    y0, y1 = scope.years
     c = collaboration(t, scope)
-    a = c.filter(c.year == y0).select(
-        "country", w0=c.p_whole.cast("float64"), f0=c.p_frac, i0=c.p_intl.cast("float64")
+    if scope.years is not None:
+        bounds = ibis.memtable(
+            {"y0": [scope.years[0]], "y1": [scope.years[1]]}, schema={"y0": "int32", "y1": "int32"}
+        )
+    else:
+        bounds = c.aggregate(y0=c.year.min().cast("int32"), y1=c.year.max().cast("int32"))
+    cb = c.cross_join(bounds)
+    a = cb.filter(cb.year == cb.y0).select(
+        "country", w0=cb.p_whole.cast("float64"), f0=cb.p_frac, i0=cb.p_intl.cast("float64")
     )
-    b = c.filter(c.year == y1).select(
-        "country", w1=c.p_whole.cast("float64"), f1=c.p_frac, i1=c.p_intl.cast("float64")
+    b = cb.filter(cb.year == cb.y1).select(
+        "country", w1=cb.p_whole.cast("float64"), f1=cb.p_frac, i1=cb.p_intl.cast("float64")
     )
     # Every country seen at either end; one missing at an end gets null rates.
-    keys = ibis.union(a.select("country"), b.select("country"), distinct=True)
-    j = (
-        keys.left_join(a, "country")
-        .left_join(b, "country")
-        .select("country", "w0", "f0", "i0", "w1", "f1", "i1")
-    )
-    span = float(y1 - y0)
+    keys = ibis.union(a.select("country"), b.select("country"), distinct=True).cross_join(bounds)
+    j = keys.left_join(a, "country").left_join(b, "country")
+    j = j.select("country", "y0", "y1", "w0", "f0", "i0", "w1", "f1", "i1")
+    span = (j.y1 - j.y0).cast("float64")
 
     def cagr(x0: ir.FloatingValue, x1: ir.FloatingValue) -> ir.FloatingValue:
-        return ibis.ifelse(x0 > 0, (x1 / x0) ** (1.0 / span) - 1.0, ibis.null("float64"))
+        return ibis.ifelse((x0 > 0) & (span > 0), (x1 / x0) ** (1.0 / span) - 1.0, ibis.null("float64"))
 
-    return j.select(
+    out = j.select(
         "country",
-        year_from=ibis.literal(y0, "int32"),
-        year_to=ibis.literal(y1, "int32"),
+        year_from=j.y0,
+        year_to=j.y1,
         cagr_whole=cagr(j.w0, j.w1),
         cagr_frac=cagr(j.f0, j.f1),
         cagr_intl=cagr(j.i0, j.i1),
     )
+    return out.order_by("country")
 
 
 def _years(t: ir.Table, scope: Scope) -> ir.Table:
