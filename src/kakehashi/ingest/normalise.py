@@ -42,6 +42,8 @@ from collections.abc import Callable, Mapping
 import ibis
 import ibis.expr.types as ir
 
+from kakehashi.model import tables as model
+
 __all__ = ["CROSSREF_TO_OPENALEX", "normalise", "works_summary"]
 
 Cache = Callable[[ir.Table, str], ir.Table]
@@ -307,10 +309,12 @@ def _institution_table(t: ir.Table, *, entity: int, name_ja: ir.Value | None = N
 
 def _institution_occurrences(inst: ir.Table | None, raw_authors: ir.Table | None) -> ir.Table | None:
     """Institutions as works (and author entities' affiliations) show them."""
-    cols = ("institution_id", "ror", "name", "country_code", "type", "lineage", "updated_date", "_version")
+    cols = ("institution_id", "ror", "name", "country_code", "type", "lineage", "_version")
     parts = []
     if inst is not None:
-        parts.append(inst.select(*cols, _a=inst.author_seq, _b=inst.inst_seq))
+        parts.append(
+            inst.select(*cols, updated_date=inst.updated_date.cast(_TS), _a=inst.author_seq, _b=inst.inst_seq)
+        )
     if raw_authors is not None:
         t = raw_authors.select(
             updated_date=_date(raw_authors.updated_date),
@@ -318,7 +322,9 @@ def _institution_occurrences(inst: ir.Table | None, raw_authors: ir.Table | None
             af=raw_authors.affiliations,
         ).unnest("af", offset="_a")
         t = t.select("updated_date", "_version", "_a", **_institution_fields(t.af.institution))
-        parts.append(t.select(*cols, _a=t._a.cast("int32"), _b=ibis.literal(0, "int64")))
+        parts.append(
+            t.select(*cols, updated_date=t.updated_date, _a=t._a.cast("int32"), _b=ibis.literal(0, "int64"))
+        )
     if not parts:
         return None
     occ = ibis.union(*parts) if len(parts) > 1 else parts[0]
@@ -420,7 +426,13 @@ def normalise(raw: Mapping[str, ir.Table], cache: Cache = _no_cache) -> dict[str
         rows, lineage = institutions_entity(raw_insts)
         put("institutions", rows)
         put("institution_lineage", lineage)
-    return {name: ibis.union(*parts) if len(parts) > 1 else parts[0] for name, parts in out.items()}
+    result = {}
+    for name, parts in out.items():
+        # The store's own types (an engine's cache may give timestamp(6) for timestamp…)
+        types = {**dict(model.spec(name).schema.items()), "_version": ibis.dtype("int64")}
+        parts = [p.cast({c: types[c] for c in p.columns}) for p in parts]
+        result[name] = ibis.union(*parts) if len(parts) > 1 else parts[0]
+    return result
 
 
 def works_summary(works: ir.Table, affiliations: ir.Table) -> tuple[ir.Scalar, ir.Scalar]:
