@@ -434,11 +434,6 @@ def test_progress_counts_pages_and_records_also_on_resume(tmp_path: Path) -> Non
 # -- through the ingest --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    raises=ModuleNotFoundError,
-    strict=True,
-    reason="kakehashi.ingest.openalex (ingest_openalex) is being written; remove this mark when it lands",
-)
 def test_resumed_download_is_ingested_once_and_the_folder_removed(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store", create=True)
     works = [work(i) for i in range(5)] + [work(5, country="US")]
@@ -460,9 +455,39 @@ def test_resumed_download_is_ingested_once_and_the_folder_removed(tmp_path: Path
     assert not folder.exists()
     manifest = (store.path / "manifest.json").read_text()
     assert KEY not in manifest
+    (source,) = json.loads(manifest)["sources"]
+    assert source["kind"] == "openalex-api"
+    assert source["filter"] == FILTER and source["url"] == f"{BASE}/works"
+    assert source["fetched_at"] and source["snapshot_date"] == source["fetched_at"][:10]
+    assert source["complete"] is True and source["fetched_records"] == 6
 
     # The same filter again fetches afresh and leaves the tables as they were.
     again = FakeOpenAlex(works, page_size=2)
     ingest_api(store, filter=FILTER, settings=s, transport=again.transport(), sleep=Sleeps())
     assert again.cursors == ["*", "c2", "c4", "c6"]
     assert sorted(store.read_arrow("works").column("work_id").to_pylist()) == sorted(ids)
+
+
+def test_a_failed_ingest_keeps_the_pages_and_the_next_run_does_not_fetch_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kakehashi.ingest.openalex as openalex
+
+    store = Store.open(tmp_path / "store", create=True)
+    folder = download_dir(store, filter=FILTER, base_url=BASE)
+    real = openalex.ingest_openalex
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise MalformedInputError("disk full, say")
+
+    monkeypatch.setattr(openalex, "ingest_openalex", broken)
+    first = FakeOpenAlex([work(i) for i in range(3)], page_size=2)
+    with pytest.raises(MalformedInputError):
+        ingest_api(store, filter=FILTER, settings=settings(), transport=first.transport())
+    assert json.loads((folder / "state.json").read_text())["done"] is True
+
+    monkeypatch.setattr(openalex, "ingest_openalex", real)
+    second = FakeOpenAlex([work(i) for i in range(3)], page_size=2)
+    report = ingest_api(store, filter=FILTER, settings=settings(), transport=second.transport())
+    assert second.requests == []
+    assert report.works == 3 and not folder.exists()

@@ -144,7 +144,7 @@ def ingest_api(
             )
         from kakehashi.ingest.openalex import ingest_openalex
 
-        report = ingest_openalex(store, files, progress=progress, settings=settings)
+        report = ingest_openalex(store, files, progress=progress, settings=settings, source=api_source(state))
         report.notes.append(note)
         # Only now: had the ingest failed, the next run would ingest these files again.
         _remove(folder)
@@ -152,14 +152,18 @@ def ingest_api(
 
 
 def api_source(state: dict[str, Any]) -> dict[str, Any]:
-    """The manifest's source entry for a finished download (never the key)."""
+    """What the manifest's source entry says of a finished download (never the key)."""
     return {
         "kind": "openalex-api",
+        # The page files are gone once ingested; the query is what can be repeated.
+        "paths": None,
+        "url": f"{state['base_url']}/works",
         "filter": state["filter"],
-        "base_url": state["base_url"],
         "fetched_at": state["fetched_at"],
         "fetch_started_at": state["started_at"],
-        "records": state["records"],
+        # The API serves the live database: the data are as of the day they were fetched.
+        "snapshot_date": (state["fetched_at"] or "")[:10] or None,
+        "fetched_records": state["records"],
         "count": state["count"],
         "complete": state["next_cursor"] is None,
     }
