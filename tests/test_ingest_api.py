@@ -327,6 +327,14 @@ def test_bad_filter_fails_at_once_with_openalex_message(tmp_path: Path) -> None:
     assert len(api.requests) == 1 and sleeps == []
 
 
+def test_a_refused_first_request_leaves_no_download_folder(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store", create=True)
+    api = FakeOpenAlex([work(0)], script=[httpx.Response(400, json={"error": "Invalid query parameters"})])
+    with pytest.raises(ApiError, match="invalid"):
+        ingest_api(store, filter="nope:1", settings=settings(), transport=api.transport())
+    assert not (store.path / ".api").exists()
+
+
 def test_forbidden_points_at_the_key(tmp_path: Path) -> None:
     api = FakeOpenAlex([work(0)], script=[httpx.Response(403, json={"error": "Invalid API key"})])
     with pytest.raises(ApiError, match="openalex_api_key"):

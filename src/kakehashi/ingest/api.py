@@ -48,7 +48,7 @@ import httpx
 
 from kakehashi.errors import ConfigError, IngestError, MalformedInputError
 from kakehashi.ingest import IngestReport, NullProgress, Progress
-from kakehashi.ingest.api_client import OpenAlexClient, Sleep
+from kakehashi.ingest.api_client import OpenAlexClient, Sleep, check_base_url
 from kakehashi.settings import Settings
 from kakehashi.store import Store
 
@@ -122,16 +122,22 @@ def ingest_api(
     if max_records is not None and max_records < 1:
         raise ConfigError(f"max_records={max_records} must be at least 1.")
     folder = download_dir(store, filter=filter, base_url=settings.openalex_base_url)
+    check_base_url(str(settings.openalex_base_url))
     with _download_lock(folder):
-        state = fetch_pages(
-            folder,
-            filter=filter,
-            settings=settings,
-            progress=progress,
-            transport=transport,
-            max_records=max_records,
-            sleep=sleep,
-        )
+        try:
+            state = fetch_pages(
+                folder,
+                filter=filter,
+                settings=settings,
+                progress=progress,
+                transport=transport,
+                max_records=max_records,
+                sleep=sleep,
+            )
+        except BaseException:
+            if not (folder / STATE).exists():
+                _remove(folder)  # nothing fetched: leave no trace (a bad filter, say)
+            raise
         files = [folder / name for name in state["files"]]
         note = (
             f"fetched {state['records']} records in {state['pages']} pages from the OpenAlex API "

@@ -25,7 +25,7 @@ from kakehashi._version import __version__
 from kakehashi.errors import ApiError, ConfigError
 from kakehashi.settings import Settings
 
-__all__ = ["OpenAlexClient", "Sleep"]
+__all__ = ["OpenAlexClient", "Sleep", "check_base_url"]
 
 BACKOFF_BASE = 1.0  # seconds before the first retry; doubled each time
 BACKOFF_CAP = 60.0
@@ -35,6 +35,19 @@ RETRY_AFTER_CAP = 300.0
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 
 Sleep = Callable[[float], None]
+
+
+def check_base_url(url: str) -> None:
+    """Refuse a base URL that is not http(s) before anything is sent or written."""
+    try:
+        u = httpx.URL(url)
+    except httpx.InvalidURL:
+        u = None
+    if u is None or u.scheme not in ("http", "https") or not u.host:
+        raise ConfigError(
+            f"openalex_base_url gives {url!r}, which is not an http(s) URL; "
+            f"set it to e.g. https://api.openalex.org."
+        )
 
 
 class _Transient(Exception):
@@ -90,15 +103,8 @@ class OpenAlexClient:
             params["mailto"] = self.mailto
         if self.api_key:
             params["api_key"] = self.api_key
-        try:
-            request = self.http.build_request("GET", url, params=params)
-        except httpx.InvalidURL:
-            request = None
-        if request is None or request.url.scheme not in ("http", "https") or not request.url.host:
-            raise ConfigError(
-                f"openalex_base_url gives {url!r}, which is not an http(s) URL; "
-                f"set it to e.g. https://api.openalex.org."
-            )
+        check_base_url(url)
+        request = self.http.build_request("GET", url, params=params)
         shown = self._public(request.url)
         attempt = 0
         while True:
