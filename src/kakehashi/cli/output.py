@@ -115,9 +115,10 @@ def _rich(
 
     if out is not None:
         with open(out, "w", encoding="utf-8") as fh:
-            _rich_to(Console(file=fh, width=160), table, provenance, lang, title)
+            _rich_to(Console(file=fh, width=1000), table, provenance, lang, title)
     else:
-        _rich_to(Console(), table, provenance, lang, title)
+        # Piped output is not cut to 80 columns: headers in Japanese are wide.
+        _rich_to(Console(width=None if sys.stdout.isatty() else 1000), table, provenance, lang, title)
 
 
 def _rich_to(console: Any, table: pa.Table, provenance: dict[str, Any], lang: str, title: str | None) -> None:
@@ -130,6 +131,9 @@ def _rich_to(console: Any, table: pa.Table, provenance: dict[str, Any], lang: st
         tbl.add_column(_label(c, lang), justify="left" if c in ("country", "partner", "name") else "right")
     for r in table.to_pylist():
         tbl.add_row(*[_fmt(c, v, lang) for c, v in r.items()])
+    if not console.is_terminal:
+        # Piped or written to a file: as wide as the table needs, never wrapped.
+        console.width = max(console.measure(tbl).maximum, 40)
     console.print(tbl)
 
 
