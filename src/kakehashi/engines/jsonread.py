@@ -106,7 +106,7 @@ def load_raw(
     """
     if not files:
         return 0
-    raw: duckdb.DuckDBPyConnection = con.con  # type: ignore[attr-defined]
+    raw: duckdb.DuckDBPyConnection = con.con
     union = " UNION ALL ".join(_select_sql(i, f, schema, ignore_errors) for i, f in enumerate(files))
     params: dict[str, Any] = {}
     for i, f in enumerate(files):
