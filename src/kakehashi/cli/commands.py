@@ -69,6 +69,9 @@ def indicator(
     country_scheme: str = typer.Option(
         None, "--country-scheme", help="separate (default) or china (HK, MO → CN)."
     ),
+    level: str = typer.Option("country", "--level", help="partners: country or institution."),
+    resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples for stability intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed, same intervals)."),
     engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
     fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
@@ -103,6 +106,9 @@ def indicator(
         counting=counting,
         country=_validate_country(country),
         country_scheme=settings.country_scheme,
+        level=level,
+        resamples=resamples,
+        seed=seed,
     )
     st = Store.open(store)
     tables = open_store(st, settings.engine, settings)

@@ -61,6 +61,12 @@ class Scope:
     counting: str = "whole"
     country: str | None = None
     country_scheme: str = "separate"
+    #: partners: country or institution level
+    level: str = "country"
+    #: stability intervals: bootstrap resamples, confidence level and seed
+    resamples: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.period not in ("calendar", "fiscal"):
@@ -69,6 +75,12 @@ class Scope:
             raise ConfigError(f"--counting {self.counting!r} must be whole or fractional.")
         if self.smooth < 1:
             raise ConfigError(f"--smooth {self.smooth} must be 1 or more.")
+        if self.level not in ("country", "institution"):
+            raise ConfigError(f"--level {self.level!r} must be country or institution.")
+        if self.resamples < 0:
+            raise ConfigError(f"--resamples {self.resamples} must be 0 (no intervals) or more.")
+        if not 0.5 <= self.confidence < 1:
+            raise ConfigError(f"--confidence {self.confidence} must lie in [0.5, 1).")
         if self.country_scheme not in ("separate", "china"):
             raise ConfigError(f"country scheme {self.country_scheme!r} must be separate or china.")
 
