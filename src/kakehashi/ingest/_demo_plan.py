@@ -210,7 +210,7 @@ class Calibration:
 
 
 @functools.cache
-def calibrate(samples_per_lead: int = 800) -> Calibration:
+def calibrate(samples_per_lead: int = 300) -> Calibration:
     """Solve the lead-international shares that give the planted rates and shares.
 
     Deterministic (fixed seed): the same for every world seed and size.

@@ -18,7 +18,7 @@ from kakehashi.ingest._demo_names import titles
 from kakehashi.ingest._demo_world import World, ids
 from kakehashi.model import tables as model
 
-__all__ = ["chunk_tables", "entity_tables"]
+__all__ = ["chunk_tables", "chunk_with_links", "entity_tables"]
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -48,6 +48,13 @@ def _cat(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
 
 def chunk_tables(w: World, k: int) -> dict[str, pa.Table]:
     """works, authorships, affiliations and work_funders for chunk ``k``."""
+    return chunk_with_links(w, k)[0]
+
+
+def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
+    """:func:`chunk_tables` and, for the snapshot writer, which authorship (0-based
+    within the chunk) each affiliation row belongs to and which work each authorship
+    and funder row belongs to."""
     p, sk, car, inst = w.params, w.skel, w.careers, w.inst
     rng = np.random.default_rng([w.seed, 2, k])
     w0, w1 = w.chunk_bounds(k)
@@ -188,7 +195,9 @@ def chunk_tables(w: World, k: int) -> dict[str, pa.Table]:
             fw.append(h)
             ff.append(np.full(len(h), j))
             num = rng.integers(0, 10 ** int(w.funders.digits[j]), len(h))
-            fa.append(np.char.add(str(w.funders.prefix[j]), np.char.zfill(num.astype(str), int(w.funders.digits[j]))))
+            padded = pc.utf8_lpad(pc.cast(pa.array(num, pa.int64()), pa.string()), int(w.funders.digits[j]), "0")
+            fa.append(np.asarray(pc.binary_join_element_wise(str(w.funders.prefix[j]), padded, "")
+                                 .to_numpy(zero_copy_only=False), dtype=object))
     fw_a, ff_a = np.concatenate(fw), np.concatenate(ff)
     award = np.concatenate(fa).astype(object)
     award[rng.random(len(award)) < 0.1] = None
@@ -200,8 +209,9 @@ def chunk_tables(w: World, k: int) -> dict[str, pa.Table]:
         "work_id": wid.take(pa.array(fw_a)), "funder_id": w.funders.ids[ff_a], "award_id": award,
         "_version": (w0 + fw_a).astype(np.int64),
     })
-    return {"works": works, "authorships": authorships, "affiliations": affiliations,
-            "work_funders": work_funders}
+    tables = {"works": works, "authorships": authorships, "affiliations": affiliations,
+              "work_funders": work_funders}
+    return tables, {"aff_slot": rows_i, "slot_work": s_work, "funder_work": fw_a, "funder_idx": ff_a}
 
 
 def entity_tables(w: World) -> dict[str, pa.Table]:
