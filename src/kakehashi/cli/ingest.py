@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
@@ -90,10 +90,11 @@ def openalex(
 
     if on_error not in ("stop", "skip"):
         raise ConfigError(f"--on-error {on_error!r} must be stop or skip.")
+    mode: Literal["stop", "skip"] = "skip" if on_error == "skip" else "stop"
     settings = Settings.load()
     with _progress("OpenAlex") as p:
         report = ingest_openalex(
-            Store.open(store, create=True), sources, on_error=on_error, progress=p, settings=settings
+            Store.open(store, create=True), sources, on_error=mode, progress=p, settings=settings
         )
     _report(report, store, lang)
 
