@@ -62,7 +62,6 @@ def make_careers(p: Params, rng: np.random.Generator, inst: Institutions, slots_
     a_cfg, m_cfg, w_cfg = p.raw["authors"], p.raw["mobility"], p.raw["wpi"]
     years = p.years
     ny = len(years)
-    y0 = int(years[0])
     keep = float(a_cfg["career_continue"])
     target = slots_exp / float(a_cfg["slots_per_author_year"])
     # Entrants: the active stock follows the target, stock(y) = keep * stock(y-1) + entrants(y).
@@ -100,7 +99,8 @@ def make_careers(p: Params, rng: np.random.Generator, inst: Institutions, slots_
             in_jp = country == jp
             u = rng.random(len(idx))
             to_wpi = in_jp & np.where(
-                inbound, u < float(w_cfg["share_of_inbound"]),
+                inbound,
+                u < float(w_cfg["share_of_inbound"]),
                 u < float(w_cfg["native_share_per_centre"]) * len(open_c),
             )
             h[to_wpi] = rng.choice(open_c, size=int(to_wpi.sum()))
@@ -140,8 +140,14 @@ def make_careers(p: Params, rng: np.random.Generator, inst: Institutions, slots_
                 next_ok[idx] = y + gap
             cur[idx] = dest
             new_home(idx, y, dest, origin[idx] != dest)
-        switch = np.flatnonzero(active & ~tr & ~vi & (back < 0) & (first < y)
-                                & (rng.random(n) < float(m_cfg["domestic_switch_rate"])))
+        switch = np.flatnonzero(
+            active
+            & ~tr
+            & ~vi
+            & (back < 0)
+            & (first < y)
+            & (rng.random(n) < float(m_cfg["domestic_switch_rate"]))
+        )
         if len(switch):
             new_home(switch, y, cur[switch], origin[switch] != cur[switch])
         plan_c[active, yi] = cur[active]
@@ -151,7 +157,16 @@ def make_careers(p: Params, rng: np.random.Generator, inst: Institutions, slots_
         return np.concatenate([e[i] for e in ev]).astype(dtype) if ev else np.empty(0, dtype=dtype)
 
     return Careers(
-        origin=origin, first=first, last=last, prod=prod, plan_c=plan_c, plan_i=plan_i,
-        ev_author=cat(0, np.int32), ev_kind=cat(1, np.int8), ev_from=cat(2, np.int16),
-        ev_to=cat(3, np.int16), ev_year=cat(4, np.int16), ev_away=cat(5, np.int8),
+        origin=origin,
+        first=first,
+        last=last,
+        prod=prod,
+        plan_c=plan_c,
+        plan_i=plan_i,
+        ev_author=cat(0, np.int32),
+        ev_kind=cat(1, np.int8),
+        ev_from=cat(2, np.int16),
+        ev_to=cat(3, np.int16),
+        ev_year=cat(4, np.int16),
+        ev_away=cat(5, np.int8),
     )

@@ -16,25 +16,81 @@ from kakehashi.ingest._demo_plan import Params
 
 __all__ = ["Funders", "Institutions", "make_funders", "make_institutions"]
 
-TYPES = ("education", "company", "government", "facility", "healthcare", "nonprofit", "archive", "funder", "other")
+TYPES = (
+    "education",
+    "company",
+    "government",
+    "facility",
+    "healthcare",
+    "nonprofit",
+    "archive",
+    "funder",
+    "other",
+)
 
 _JP_PLACES = (
-    ("Tokyo", "東京"), ("Kyoto", "京都"), ("Osaka", "大阪"), ("Nagoya", "名古屋"), ("Sendai", "仙台"),
-    ("Sapporo", "札幌"), ("Fukuoka", "福岡"), ("Kobe", "神戸"), ("Hiroshima", "広島"), ("Tsukuba", "つくば"),
-    ("Chiba", "千葉"), ("Yokohama", "横浜"), ("Kanazawa", "金沢"), ("Okayama", "岡山"), ("Kumamoto", "熊本"),
-    ("Niigata", "新潟"), ("Nagasaki", "長崎"), ("Kagoshima", "鹿児島"), ("Shizuoka", "静岡"), ("Nara", "奈良"),
-    ("Toyama", "富山"), ("Matsuyama", "松山"), ("Kochi", "高知"), ("Akita", "秋田"), ("Yamagata", "山形"),
-    ("Gifu", "岐阜"), ("Shinshu", "信州"), ("Tokushima", "徳島"), ("Miyazaki", "宮崎"), ("Hakodate", "函館"),
+    ("Tokyo", "東京"),
+    ("Kyoto", "京都"),
+    ("Osaka", "大阪"),
+    ("Nagoya", "名古屋"),
+    ("Sendai", "仙台"),
+    ("Sapporo", "札幌"),
+    ("Fukuoka", "福岡"),
+    ("Kobe", "神戸"),
+    ("Hiroshima", "広島"),
+    ("Tsukuba", "つくば"),
+    ("Chiba", "千葉"),
+    ("Yokohama", "横浜"),
+    ("Kanazawa", "金沢"),
+    ("Okayama", "岡山"),
+    ("Kumamoto", "熊本"),
+    ("Niigata", "新潟"),
+    ("Nagasaki", "長崎"),
+    ("Kagoshima", "鹿児島"),
+    ("Shizuoka", "静岡"),
+    ("Nara", "奈良"),
+    ("Toyama", "富山"),
+    ("Matsuyama", "松山"),
+    ("Kochi", "高知"),
+    ("Akita", "秋田"),
+    ("Yamagata", "山形"),
+    ("Gifu", "岐阜"),
+    ("Shinshu", "信州"),
+    ("Tokushima", "徳島"),
+    ("Miyazaki", "宮崎"),
+    ("Hakodate", "函館"),
 )
 _PLACES = (
-    "Central", "Northern", "Southern", "Eastern", "Western", "Capital", "Coastal", "Metropolitan",
-    "Highland", "Riverside", "Lakeside", "Valley", "Harbour", "Royal", "Polytechnic", "Open",
+    "Central",
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Capital",
+    "Coastal",
+    "Metropolitan",
+    "Highland",
+    "Riverside",
+    "Lakeside",
+    "Valley",
+    "Harbour",
+    "Royal",
+    "Polytechnic",
+    "Open",
 )
 _TOPICS = (
-    ("Materials Science", "物質・材料"), ("Advanced Industrial Science", "産業技術"), ("Informatics", "情報学"),
-    ("Polar Research", "極地"), ("Genetics", "遺伝学"), ("Environmental Studies", "環境"),
-    ("Fusion Science", "核融合科学"), ("Space Science", "宇宙科学"), ("Health Sciences", "健康科学"),
-    ("Agricultural Sciences", "農業科学"), ("Marine Science", "海洋科学"), ("Earth Science", "地球科学"),
+    ("Materials Science", "物質・材料"),
+    ("Advanced Industrial Science", "産業技術"),
+    ("Informatics", "情報学"),
+    ("Polar Research", "極地"),
+    ("Genetics", "遺伝学"),
+    ("Environmental Studies", "環境"),
+    ("Fusion Science", "核融合科学"),
+    ("Space Science", "宇宙科学"),
+    ("Health Sciences", "健康科学"),
+    ("Agricultural Sciences", "農業科学"),
+    ("Marine Science", "海洋科学"),
+    ("Earth Science", "地球科学"),
 )
 # (English template, Japanese template) per type; {p} place, {t} topic, {c} country.
 _TEMPLATES = {
@@ -84,7 +140,9 @@ class Institutions:
 def _ror(rng: np.random.Generator, n: int) -> np.ndarray:
     body = _ROR_CHARS[rng.integers(0, len(_ROR_CHARS), size=(n, 6))]
     digits = rng.integers(0, 100, size=n)
-    return np.array(["https://ror.org/0" + "".join(b) + f"{d:02d}" for b, d in zip(body, digits, strict=True)])
+    return np.array(
+        ["https://ror.org/0" + "".join(b) + f"{d:02d}" for b, d in zip(body, digits, strict=True)]
+    )
 
 
 def make_institutions(p: Params, rng: np.random.Generator, country_names: dict[str, str]) -> Institutions:
@@ -132,11 +190,11 @@ def make_institutions(p: Params, rng: np.random.Generator, country_names: dict[s
             parent[take] = rng.choice(unis, size=len(take), p=pw)
     names = np.array([r[2] for r in rows], dtype=object)
     names_ja = np.array([r[3] for r in rows], dtype=object)
-    for i in np.flatnonzero(parent >= 0):
-        if itype[i] == "healthcare":
-            names[i] = f"{names[parent[i]]} Hospital"
-            if names_ja[parent[i]] is not None:
-                names_ja[i] = f"{names_ja[parent[i]]}病院"
+    for h in np.flatnonzero(parent >= 0):
+        if itype[h] == "healthcare":
+            names[h] = f"{names[parent[h]]} Hospital"
+            if names_ja[parent[h]] is not None:
+                names_ja[h] = f"{names_ja[parent[h]]}病院"
     # WPI-like centres: facilities under the largest Japanese universities.
     jp = p.cidx("JP")
     jp_unis = np.flatnonzero((country == jp) & (itype == "education"))
@@ -161,8 +219,18 @@ def make_institutions(p: Params, rng: np.random.Generator, country_names: dict[s
         by_country.append(idx.astype(np.int32))
         cum.append(np.cumsum(weight[idx]))
     return Institutions(
-        ids=ids, country=country, type=itype, name=names, name_ja=names_ja, ror=_ror(rng, n),
-        parent=parent, weight=weight, wpi=wpi, wpi_start=wpi_start, by_country=by_country, cum_by_country=cum,
+        ids=ids,
+        country=country,
+        type=itype,
+        name=names,
+        name_ja=names_ja,
+        ror=_ror(rng, n),
+        parent=parent,
+        weight=weight,
+        wpi=wpi,
+        wpi_start=wpi_start,
+        by_country=by_country,
+        cum_by_country=cum,
     )
 
 

@@ -82,9 +82,14 @@ class _Lookup:
 
     def institutions(self, i: np.ndarray) -> pa.StructArray:
         t = pa.array(i)
-        return _struct(id=self.i_url.take(t), display_name=self.i_name.take(t), ror=self.i_ror.take(t),
-                       country_code=self.i_cc.take(t), type=self.i_type.take(t),
-                       lineage=self.i_lineage.take(t))
+        return _struct(
+            id=self.i_url.take(t),
+            display_name=self.i_name.take(t),
+            ror=self.i_ror.take(t),
+            country_code=self.i_cc.take(t),
+            type=self.i_type.take(t),
+            lineage=self.i_lineage.take(t),
+        )
 
 
 def _works_records(w: World, k: int, lk: _Lookup) -> pa.Table:
@@ -99,14 +104,23 @@ def _works_records(w: World, k: int, lk: _Lookup) -> pa.Table:
     ii = np.array([lk.idx[x] if x is not None else 0 for x in inst_id], dtype=np.int64)
     cc = af["country_code"].to_numpy(zero_copy_only=False)
     cname = np.array([lk.country_name.get(c, c) for c in cc], dtype=object)
-    raw = np.where(has_inst, lk.i_name.take(pa.array(ii)).to_numpy(zero_copy_only=False),
-                   "Graduate School of Science").astype(object) + ", " + cname
+    raw = (
+        np.where(
+            has_inst,
+            lk.i_name.take(pa.array(ii)).to_numpy(zero_copy_only=False),
+            "Graduate School of Science",
+        ).astype(object)
+        + ", "
+        + cname
+    )
     inst_rows = np.flatnonzero(has_inst)
     institutions = _lists(_offsets(aff_slot[inst_rows], ns), lk.institutions(ii[inst_rows]))
     raw_list = _lists(_offsets(aff_slot, ns), pa.array(raw, _STR))
     iid_off = np.r_[0, np.cumsum(has_inst)]
-    affs = _struct(raw_affiliation_string=pa.array(raw, _STR),
-                   institution_ids=_lists(iid_off, lk.i_url.take(pa.array(ii[inst_rows]))))
+    affs = _struct(
+        raw_affiliation_string=pa.array(raw, _STR),
+        institution_ids=_lists(iid_off, lk.i_url.take(pa.array(ii[inst_rows]))),
+    )
     aff_list = _lists(_offsets(aff_slot, ns), affs)
     cidx = {c: i for i, c in enumerate(w.codes.tolist())}
     key = np.unique(aff_slot.astype(np.int64) * 64 + np.array([cidx[c] for c in cc], dtype=np.int64))
@@ -118,24 +132,36 @@ def _works_records(w: World, k: int, lk: _Lookup) -> pa.Table:
     authorships = _struct(
         author_position=au["author_position"].combine_chunks(),
         author=_struct(id=a_url, display_name=au["raw_author_name"].combine_chunks(), orcid=orcid),
-        institutions=institutions, countries=ctry_list,
+        institutions=institutions,
+        countries=ctry_list,
         is_corresponding=au["is_corresponding"].combine_chunks(),
         raw_author_name=au["raw_author_name"].combine_chunks(),
-        raw_affiliation_strings=raw_list, affiliations=aff_list,
+        raw_affiliation_strings=raw_list,
+        affiliations=aff_list,
     )
     # -- funders and awards --
     fw, fi = links["funder_work"], links["funder_idx"]
     first = np.r_[True, (fw[1:] != fw[:-1]) | (fi[1:] != fi[:-1])]
     ft = pa.array(fi[first])
-    funders = _lists(_offsets(fw[first], n), _struct(id=lk.f_url.take(ft), display_name=lk.f_name.take(ft),
-                                                     ror=lk.f_ror.take(ft)))
+    funders = _lists(
+        _offsets(fw[first], n),
+        _struct(id=lk.f_url.take(ft), display_name=lk.f_name.take(ft), ror=lk.f_ror.take(ft)),
+    )
     award = wf["award_id"].combine_chunks()
     has_aw = np.asarray(pc.is_valid(award))
     at = pa.array(fi[has_aw])
     gid = ids("G", np.arange(len(fi))[has_aw] + k * 10_000_000)
-    awards = _lists(_offsets(fw[has_aw], n), _struct(
-        id=_url(gid), display_name=pa.nulls(len(at), _STR), funder_award_id=award.filter(pa.array(has_aw)),
-        funder_id=lk.f_url.take(at), funder_display_name=lk.f_name.take(at), doi=pa.nulls(len(at), _STR)))
+    awards = _lists(
+        _offsets(fw[has_aw], n),
+        _struct(
+            id=_url(gid),
+            display_name=pa.nulls(len(at), _STR),
+            funder_award_id=award.filter(pa.array(has_aw)),
+            funder_id=lk.f_url.take(at),
+            funder_display_name=lk.f_name.take(at),
+            doi=pa.nulls(len(at), _STR),
+        ),
+    )
     # -- topics --
     sub = wk["subfield_id"].combine_chunks()
     valid = np.asarray(pc.is_valid(sub))
@@ -144,16 +170,24 @@ def _works_records(w: World, k: int, lk: _Lookup) -> pa.Table:
     d_np = np.asarray(wk["domain_id"].combine_chunks().fill_null(0))
 
     def named(prefix: str, idv: np.ndarray, names: dict[int, str]) -> pa.StructArray:
-        return _struct(id=pa.array([f"{OA}{prefix}/{x}" for x in idv], _STR),
-                       display_name=pa.array([names.get(int(x), "") for x in idv], _STR))
+        return _struct(
+            id=pa.array([f"{OA}{prefix}/{x}" for x in idv], _STR),
+            display_name=pa.array([names.get(int(x), "") for x in idv], _STR),
+        )
 
     sub_s = named("subfields", sub_np, w.subfield_name)
     fld_s = named("fields", f_np, w.field_name)
     dom_s = named("domains", d_np, w.domain_name)
     tname = pc.binary_join_element_wise(sub_s.field("display_name"), " (synthetic topic)", "")
     score = pa.array(np.round(0.9 + 0.1 * rng.random(n), 4))
-    topic = _struct(id=_url(wk["topic_id"].combine_chunks().fill_null("")), display_name=tname, score=score,
-                    subfield=sub_s, field=fld_s, domain=dom_s)
+    topic = _struct(
+        id=_url(wk["topic_id"].combine_chunks().fill_null("")),
+        display_name=tname,
+        score=score,
+        subfield=sub_s,
+        field=fld_s,
+        domain=dom_s,
+    )
     vmask = pa.array(~valid)
     primary = pc.if_else(vmask, pa.nulls(n, topic.type), topic)
     topics = _lists(np.r_[0, np.cumsum(valid)], topic.filter(pa.array(valid)))
@@ -170,7 +204,10 @@ def _works_records(w: World, k: int, lk: _Lookup) -> pa.Table:
     owner = np.repeat(np.arange(n), ny)
     tot = np.bincount(owner, weights=share, minlength=n)
     cby = np.floor(cited[owner] * share / np.maximum(tot[owner], 1e-9)).astype(np.int64)
-    counts = _lists(np.r_[0, np.cumsum(ny)], _struct(year=pa.array(cby_year.astype(np.int32)), cited_by_count=pa.array(cby)))
+    counts = _lists(
+        np.r_[0, np.cumsum(ny)],
+        _struct(year=pa.array(cby_year.astype(np.int32)), cited_by_count=pa.array(cby)),
+    )
     wid_url = _url(wk["work_id"].combine_chunks())
     doi = wk["doi"].combine_chunks()
     pub = pc.strftime(wk["publication_date"].combine_chunks().cast(pa.timestamp("s")), "%Y-%m-%d")
@@ -178,35 +215,55 @@ def _works_records(w: World, k: int, lk: _Lookup) -> pa.Table:
     n_inst = np.bincount(slot_work[aff_slot[inst_rows]], minlength=n)  # rows, an upper bound of distinct
     n_ctry = np.bincount(slot_work[key // 64], minlength=n)
     corr = au["is_corresponding"].combine_chunks()
-    corr_ids = _lists(_offsets(slot_work[np.asarray(corr) & np.asarray(pc.is_valid(aid))], n),
-                      a_url.filter(pc.and_(corr, pc.is_valid(aid))))
+    corr_ids = _lists(
+        _offsets(slot_work[np.asarray(corr) & np.asarray(pc.is_valid(aid))], n),
+        a_url.filter(pc.and_(corr, pc.is_valid(aid))),
+    )
     jfield = pa.array([f"Journal of {w.field_name.get(int(f), 'Science')}" for f in f_np], _STR)
-    source = _struct(id=_url(pc.binary_join_element_wise("S9", pc.cast(pa.array(f_np), _STR), "")),
-                     display_name=jfield, type=pa.array(["journal"] * n, _STR))
+    source = _struct(
+        id=_url(pc.binary_join_element_wise("S9", pc.cast(pa.array(f_np), _STR), "")),
+        display_name=jfield,
+        type=pa.array(["journal"] * n, _STR),
+    )
     upd = _date_str(w.updated(k))
-    return pa.table({
-        "id": wid_url, "doi": doi, "title": wk["title"].combine_chunks(),
-        "display_name": wk["title"].combine_chunks(), "publication_year": wk["year"].combine_chunks(),
-        "publication_date": pub, "ids": _struct(openalex=wid_url, doi=doi),
-        "language": wk["language"].combine_chunks(),
-        "primary_location": _struct(is_oa=is_oa, landing_page_url=doi, source=source),
-        "type": wk["type"].combine_chunks(), "type_crossref": wk["type_crossref"].combine_chunks(),
-        "indexed_in": _lists(np.arange(n + 1), pa.array(["crossref"] * n, _STR)),
-        "open_access": _struct(is_oa=is_oa, oa_status=pc.if_else(is_oa, "gold", "closed"),
-                               oa_url=pc.if_else(is_oa, doi, pa.nulls(n, _STR))),
-        "authorships": _lists(_offsets(slot_work, n), authorships),
-        "countries_distinct_count": pa.array(n_ctry.astype(np.int32)),
-        "institutions_distinct_count": pa.array(n_inst.astype(np.int32)),
-        "corresponding_author_ids": corr_ids,
-        "cited_by_count": wk["cited_by_count"].combine_chunks(),
-        "is_retracted": wk["is_retracted"].combine_chunks(), "is_paratext": pa.array(np.zeros(n, bool)),
-        "primary_topic": primary, "topics": topics,
-        "funders": funders, "awards": awards,
-        "biblio": _struct(volume=pc.cast(pa.array(year - 1990), _STR), issue=pa.nulls(n, _STR)),
-        "referenced_works_count": pa.array(nref.astype(np.int32)), "referenced_works": refs,
-        "counts_by_year": counts, "updated_date": pa.array([upd] * n, _STR),
-        "created_date": pub,
-    })
+    return pa.table(
+        {
+            "id": wid_url,
+            "doi": doi,
+            "title": wk["title"].combine_chunks(),
+            "display_name": wk["title"].combine_chunks(),
+            "publication_year": wk["year"].combine_chunks(),
+            "publication_date": pub,
+            "ids": _struct(openalex=wid_url, doi=doi),
+            "language": wk["language"].combine_chunks(),
+            "primary_location": _struct(is_oa=is_oa, landing_page_url=doi, source=source),
+            "type": wk["type"].combine_chunks(),
+            "type_crossref": wk["type_crossref"].combine_chunks(),
+            "indexed_in": _lists(np.arange(n + 1), pa.array(["crossref"] * n, _STR)),
+            "open_access": _struct(
+                is_oa=is_oa,
+                oa_status=pc.if_else(is_oa, "gold", "closed"),
+                oa_url=pc.if_else(is_oa, doi, pa.nulls(n, _STR)),
+            ),
+            "authorships": _lists(_offsets(slot_work, n), authorships),
+            "countries_distinct_count": pa.array(n_ctry.astype(np.int32)),
+            "institutions_distinct_count": pa.array(n_inst.astype(np.int32)),
+            "corresponding_author_ids": corr_ids,
+            "cited_by_count": wk["cited_by_count"].combine_chunks(),
+            "is_retracted": wk["is_retracted"].combine_chunks(),
+            "is_paratext": pa.array(np.zeros(n, bool)),
+            "primary_topic": primary,
+            "topics": topics,
+            "funders": funders,
+            "awards": awards,
+            "biblio": _struct(volume=pc.cast(pa.array(year - 1990), _STR), issue=pa.nulls(n, _STR)),
+            "referenced_works_count": pa.array(nref.astype(np.int32)),
+            "referenced_works": refs,
+            "counts_by_year": counts,
+            "updated_date": pa.array([upd] * n, _STR),
+            "created_date": pub,
+        }
+    )
 
 
 def _entities(w: World, lk: _Lookup) -> dict[str, pa.Table]:
@@ -216,7 +273,7 @@ def _entities(w: World, lk: _Lookup) -> dict[str, pa.Table]:
     n_i = it.num_rows
     i_url = lk.i_url
     par = w.inst.parent
-    kids = [[] for _ in range(n_i)]
+    kids: list[list[int]] = [[] for _ in range(n_i)]
     for c in np.flatnonzero(par >= 0):
         kids[par[c]].append(c)
     assoc_idx, assoc_rel, assoc_off = [], [], [0]
@@ -226,17 +283,33 @@ def _entities(w: World, lk: _Lookup) -> dict[str, pa.Table]:
         assoc_rel += [r[1] for r in rel]
         assoc_off.append(len(assoc_idx))
     ai = pa.array(np.array(assoc_idx, dtype=np.int64))
-    assoc = _struct(id=i_url.take(ai), ror=lk.i_ror.take(ai), display_name=lk.i_name.take(ai),
-                    country_code=lk.i_cc.take(ai), type=lk.i_type.take(ai), relationship=pa.array(assoc_rel, _STR))
-    institutions = pa.table({
-        "id": i_url, "ror": lk.i_ror, "display_name": lk.i_name, "country_code": lk.i_cc, "type": lk.i_type,
-        "lineage": lk.i_lineage,
-        "international": _struct(display_name=_struct(en=lk.i_name, ja=it["name_ja"].combine_chunks())),
-        "geo": _struct(country_code=lk.i_cc, country=pa.array([lk.country_name.get(c) for c in lk.i_cc.to_pylist()], _STR)),
-        "ids": _struct(openalex=i_url, ror=lk.i_ror),
-        "associated_institutions": _lists(np.array(assoc_off), assoc),
-        "updated_date": pa.array([upd] * n_i, _STR), "created_date": pa.array(["2016-06-24"] * n_i, _STR),
-    })
+    assoc = _struct(
+        id=i_url.take(ai),
+        ror=lk.i_ror.take(ai),
+        display_name=lk.i_name.take(ai),
+        country_code=lk.i_cc.take(ai),
+        type=lk.i_type.take(ai),
+        relationship=pa.array(assoc_rel, _STR),
+    )
+    institutions = pa.table(
+        {
+            "id": i_url,
+            "ror": lk.i_ror,
+            "display_name": lk.i_name,
+            "country_code": lk.i_cc,
+            "type": lk.i_type,
+            "lineage": lk.i_lineage,
+            "international": _struct(display_name=_struct(en=lk.i_name, ja=it["name_ja"].combine_chunks())),
+            "geo": _struct(
+                country_code=lk.i_cc,
+                country=pa.array([lk.country_name.get(c) for c in lk.i_cc.to_pylist()], _STR),
+            ),
+            "ids": _struct(openalex=i_url, ror=lk.i_ror),
+            "associated_institutions": _lists(np.array(assoc_off), assoc),
+            "updated_date": pa.array([upd] * n_i, _STR),
+            "created_date": pa.array(["2016-06-24"] * n_i, _STR),
+        }
+    )
     aa = ent["author_affiliations"].group_by(["author_id", "institution_id"]).aggregate([("year", "list")])
     aa = aa.sort_by([("author_id", "ascending"), ("institution_id", "ascending")])
     au = ent["authors"].sort_by("author_id")
@@ -250,18 +323,28 @@ def _entities(w: World, lk: _Lookup) -> dict[str, pa.Table]:
     a_url = _url(a_ids)
     works_count = np.bincount(w.skel.s_author[w.skel.s_author >= 0], minlength=len(w.careers))
     num = np.array([int(x[1:]) - 9_000_000_001 for x in a_ids.to_pylist()], dtype=np.int64)
-    authors = pa.table({
-        "id": a_url, "orcid": au["orcid"].combine_chunks(), "display_name": au["name"].combine_chunks(),
-        "works_count": pa.array(works_count[num].astype(np.int32)),
-        "ids": _struct(openalex=a_url, orcid=au["orcid"].combine_chunks()),
-        "affiliations": _lists(_offsets(owner, n_a), affs),
-        "updated_date": pa.array([upd] * n_a, _STR), "created_date": pa.array(["2023-07-21"] * n_a, _STR),
-    })
+    authors = pa.table(
+        {
+            "id": a_url,
+            "orcid": au["orcid"].combine_chunks(),
+            "display_name": au["name"].combine_chunks(),
+            "works_count": pa.array(works_count[num].astype(np.int32)),
+            "ids": _struct(openalex=a_url, orcid=au["orcid"].combine_chunks()),
+            "affiliations": _lists(_offsets(owner, n_a), affs),
+            "updated_date": pa.array([upd] * n_a, _STR),
+            "created_date": pa.array(["2023-07-21"] * n_a, _STR),
+        }
+    )
     ft = ent["funders"]
-    funders = pa.table({
-        "id": lk.f_url, "display_name": lk.f_name, "country_code": ft["country_code"].combine_chunks(),
-        "ids": _struct(openalex=lk.f_url, ror=lk.f_ror), "updated_date": pa.array([upd] * ft.num_rows, _STR),
-    })
+    funders = pa.table(
+        {
+            "id": lk.f_url,
+            "display_name": lk.f_name,
+            "country_code": ft["country_code"].combine_chunks(),
+            "ids": _struct(openalex=lk.f_url, ror=lk.f_ror),
+            "updated_date": pa.array([upd] * ft.num_rows, _STR),
+        }
+    )
     return {"institutions": institutions, "authors": authors, "funders": funders}
 
 
@@ -271,13 +354,17 @@ def write_snapshot(w: World, out: Path, progress: Progress) -> int:
     files = 0
     for k in range(w.n_chunks):
         day = w.updated(k).strftime("%Y-%m-%d")
-        nb = write_json_lines_gz(_works_records(w, k, lk), out / "data" / "works" / f"updated_date={day}" / "part_000.gz")
+        nb = write_json_lines_gz(
+            _works_records(w, k, lk), out / "data" / "works" / f"updated_date={day}" / "part_000.gz"
+        )
         files += 1
         progress.advance(files=1, records=min(w.n_works, (k + 1) * 50_000) - k * 50_000, nbytes=nb)
     day = w.updated(0).strftime("%Y-%m-%d")
     for name, tbl in _entities(w, lk).items():
         step = 200_000
         for j, off in enumerate(range(0, max(tbl.num_rows, 1), step)):
-            write_json_lines_gz(tbl.slice(off, step), out / "data" / name / f"updated_date={day}" / f"part_{j:03d}.gz")
+            write_json_lines_gz(
+                tbl.slice(off, step), out / "data" / name / f"updated_date={day}" / f"part_{j:03d}.gz"
+            )
             files += 1
     return files

@@ -27,16 +27,19 @@ def _schema(name: str) -> pa.Schema:
     return model.spec(name).schema.to_pyarrow().append(pa.field("_version", pa.int64()))
 
 
-def _table(name: str, cols: dict[str, pa.Array | np.ndarray | list[object]]) -> pa.Table:
+def _table(name: str, cols: dict[str, object]) -> pa.Table:
+    """Arrow rows for store table ``name`` (plus ``_version``); missing columns are null."""
     schema = _schema(name)
-    arrays = [pa.array(cols[f.name], f.type) if not isinstance(cols.get(f.name), pa.Array)
-              else cols[f.name].cast(f.type) for f in schema if f.name in cols]
-    names = [f.name for f in schema if f.name in cols]
-    t = pa.table(dict(zip(names, arrays, strict=True)))
+    arrays = []
     for f in schema:
+        v = cols.get(f.name)
         if f.name not in cols:
-            t = t.append_column(f, pa.nulls(t.num_rows, f.type))
-    return t.select([f.name for f in schema]).cast(schema)
+            arrays.append(pa.nulls(len(next(iter(cols.values()))), f.type))  # type: ignore[arg-type]
+        elif isinstance(v, pa.Array | pa.ChunkedArray):
+            arrays.append(v.cast(f.type))
+        else:
+            arrays.append(pa.array(v, f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _cat(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
@@ -116,23 +119,38 @@ def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, n
     pub = np.array([(dt.date(int(y), 1, 1) - _EPOCH).days for y in np.unique(year)])
     pub_days = pub[np.searchsorted(np.unique(year), year)] + day
     doi = pc.binary_join_element_wise(
-        "https://doi.org/10.5555/demo.", pc.cast(pa.array(year), pa.string()), ".",
-        pc.cast(pa.array(widx + 1), pa.string()), "")
+        "https://doi.org/10.5555/demo.",
+        pc.cast(pa.array(year), pa.string()),
+        ".",
+        pc.cast(pa.array(widx + 1), pa.string()),
+        "",
+    )
     doi = pc.if_else(pa.array(rng.random(n) < 0.85), doi, pa.nulls(n, pa.string()))
     nt = pa.array(no_topic)
-    tid = pc.binary_join_element_wise("T9", pc.cast(pa.array(subfield), pa.string()), pc.cast(pa.array(topic_k), pa.string()), "")
-    works = _table("works", {
-        "work_id": wid, "year": year, "publication_date": pa.array(pub_days.astype(np.int32), pa.date32()),
-        "type": wtype, "type_crossref": wcross, "cited_by_count": cited,
-        "field_id": pc.if_else(nt, pa.nulls(n, pa.int32()), pa.array(field)),
-        "subfield_id": pc.if_else(nt, pa.nulls(n, pa.int32()), pa.array(subfield)),
-        "domain_id": pc.if_else(nt, pa.nulls(n, pa.int32()), pa.array(domain)),
-        "topic_id": pc.if_else(nt, pa.nulls(n, pa.string()), tid),
-        "doi": doi, "title": titles(rng, subj, ja), "language": lang,
-        "is_retracted": rng.random(n) < float(p.raw["world"]["retracted_share"]),
-        "updated_date": pa.array([w.updated(k)] * n, pa.timestamp("us")),
-        "_version": widx.astype(np.int64),
-    })
+    tid = pc.binary_join_element_wise(
+        "T9", pc.cast(pa.array(subfield), pa.string()), pc.cast(pa.array(topic_k), pa.string()), ""
+    )
+    works = _table(
+        "works",
+        {
+            "work_id": wid,
+            "year": year,
+            "publication_date": pa.array(pub_days.astype(np.int32), pa.date32()),
+            "type": wtype,
+            "type_crossref": wcross,
+            "cited_by_count": cited,
+            "field_id": pc.if_else(nt, pa.nulls(n, pa.int32()), pa.array(field)),
+            "subfield_id": pc.if_else(nt, pa.nulls(n, pa.int32()), pa.array(subfield)),
+            "domain_id": pc.if_else(nt, pa.nulls(n, pa.int32()), pa.array(domain)),
+            "topic_id": pc.if_else(nt, pa.nulls(n, pa.string()), tid),
+            "doi": doi,
+            "title": titles(rng, subj, ja),
+            "language": lang,
+            "is_retracted": rng.random(n) < float(p.raw["world"]["retracted_share"]),
+            "updated_date": pa.array([w.updated(k)] * n, pa.timestamp("us")),
+            "_version": widx.astype(np.int64),
+        },
+    )
 
     # -- authorships -------------------------------------------------------------
     starts = np.r_[0, np.cumsum(np.bincount(s_work, minlength=n))]
@@ -145,10 +163,18 @@ def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, n
     anon_name = w.author_name.take(pa.array(rng.integers(0, len(w.author_name), len(s_a))))
     raw_name = pc.if_else(pa.array(has_a), w.author_name.take(pa.array(np.maximum(s_a, 0))), anon_name)
     s_ver = (w0 + s_work).astype(np.int64)
-    authorships = _table("authorships", {
-        "work_id": s_wid, "author_seq": seq.astype(np.int32), "author_id": s_aid, "author_position": pos,
-        "is_corresponding": corr, "raw_author_name": raw_name, "_version": s_ver,
-    })
+    authorships = _table(
+        "authorships",
+        {
+            "work_id": s_wid,
+            "author_seq": seq.astype(np.int32),
+            "author_id": s_aid,
+            "author_position": pos,
+            "is_corresponding": corr,
+            "raw_author_name": raw_name,
+            "_version": s_ver,
+        },
+    )
 
     # -- affiliations: home (or raw country), its parent, a side affiliation abroad --
     a_cfg = p.raw["authors"]
@@ -158,26 +184,47 @@ def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, n
     prev_c[ok_prev] = car.plan_c[s_a[ok_prev], s_yi[ok_prev] - 1]
     moved = (prev_c >= 0) & (prev_c != s_c)
     other = starts[s_work] + (rng.random(len(s_a)) * np.diff(starts)[s_work]).astype(np.int64)
-    side = (placed & ~raw_only & ~moved & intl[s_work]
-            & (rng.random(len(s_a)) < float(a_cfg["side_abroad_share"])) & (s_c[other] >= 0)
-            & (s_c[other] != s_c) & (s_a[other] >= 0))
+    side = (
+        placed
+        & ~raw_only
+        & ~moved
+        & intl[s_work]
+        & (rng.random(len(s_a)) < float(a_cfg["side_abroad_share"]))
+        & (s_c[other] >= 0)
+        & (s_c[other] != s_c)
+        & (s_a[other] >= 0)
+    )
     side_inst = np.where(side, home[other], -1)
     par = np.where(placed & ~raw_only, inst.parent[np.maximum(home, 0)], -1)
     par = np.where((par >= 0) & (rng.random(len(s_a)) < float(a_cfg["with_parent_share"])), par, -1)
     anon_c = ~has_a & (s_c >= 0)
-    rows_i = np.r_[np.flatnonzero(placed), np.flatnonzero(par >= 0), np.flatnonzero(side), np.flatnonzero(anon_c)]
-    inst_i = np.r_[np.where(raw_only[placed], -1, home[placed]), par[par >= 0], side_inst[side],
-                   np.full(int(anon_c.sum()), -1)]
+    rows_i = np.r_[
+        np.flatnonzero(placed), np.flatnonzero(par >= 0), np.flatnonzero(side), np.flatnonzero(anon_c)
+    ]
+    inst_i = np.r_[
+        np.where(raw_only[placed], -1, home[placed]),
+        par[par >= 0],
+        side_inst[side],
+        np.full(int(anon_c.sum()), -1),
+    ]
     ctry = np.where(inst_i >= 0, inst.country[np.maximum(inst_i, 0)], s_c[rows_i])
     order = np.lexsort((inst_i, rows_i))
     rows_i, inst_i, ctry = rows_i[order], inst_i[order], ctry[order]
-    affiliations = _table("affiliations", {
-        "work_id": s_wid.take(pa.array(rows_i)), "author_seq": seq[rows_i].astype(np.int32),
-        "author_id": s_aid.take(pa.array(rows_i)),
-        "institution_id": pc.if_else(pa.array(inst_i >= 0), pa.array(inst.ids).take(pa.array(np.maximum(inst_i, 0))),
-                                     pa.nulls(len(inst_i), pa.string())),
-        "country_code": pa.array(w.codes[ctry]), "_version": s_ver[rows_i],
-    })
+    affiliations = _table(
+        "affiliations",
+        {
+            "work_id": s_wid.take(pa.array(rows_i)),
+            "author_seq": seq[rows_i].astype(np.int32),
+            "author_id": s_aid.take(pa.array(rows_i)),
+            "institution_id": pc.if_else(
+                pa.array(inst_i >= 0),
+                pa.array(inst.ids).take(pa.array(np.maximum(inst_i, 0))),
+                pa.nulls(len(inst_i), pa.string()),
+            ),
+            "country_code": pa.array(w.codes[ctry]),
+            "_version": s_ver[rows_i],
+        },
+    )
 
     # -- funders: national funders of the countries on the work ------------------
     fw, ff, fa = [], [], []
@@ -195,9 +242,17 @@ def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, n
             fw.append(h)
             ff.append(np.full(len(h), j))
             num = rng.integers(0, 10 ** int(w.funders.digits[j]), len(h))
-            padded = pc.utf8_lpad(pc.cast(pa.array(num, pa.int64()), pa.string()), int(w.funders.digits[j]), "0")
-            fa.append(np.asarray(pc.binary_join_element_wise(str(w.funders.prefix[j]), padded, "")
-                                 .to_numpy(zero_copy_only=False), dtype=object))
+            padded = pc.utf8_lpad(
+                pc.cast(pa.array(num, pa.int64()), pa.string()), int(w.funders.digits[j]), "0"
+            )
+            fa.append(
+                np.asarray(
+                    pc.binary_join_element_wise(str(w.funders.prefix[j]), padded, "").to_numpy(
+                        zero_copy_only=False
+                    ),
+                    dtype=object,
+                )
+            )
     fw_a, ff_a = np.concatenate(fw), np.concatenate(ff)
     award = np.concatenate(fa).astype(object)
     award[rng.random(len(award)) < 0.1] = None
@@ -205,12 +260,21 @@ def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, n
     fw_a, ff_a, award = fw_a[order], ff_a[order], award[order]
     keep = np.r_[True, (fw_a[1:] != fw_a[:-1]) | (ff_a[1:] != ff_a[:-1]) | (award[1:] != award[:-1])]
     fw_a, ff_a, award = fw_a[keep], ff_a[keep], award[keep]
-    work_funders = _table("work_funders", {
-        "work_id": wid.take(pa.array(fw_a)), "funder_id": w.funders.ids[ff_a], "award_id": award,
-        "_version": (w0 + fw_a).astype(np.int64),
-    })
-    tables = {"works": works, "authorships": authorships, "affiliations": affiliations,
-              "work_funders": work_funders}
+    work_funders = _table(
+        "work_funders",
+        {
+            "work_id": wid.take(pa.array(fw_a)),
+            "funder_id": w.funders.ids[ff_a],
+            "award_id": award,
+            "_version": (w0 + fw_a).astype(np.int64),
+        },
+    )
+    tables = {
+        "works": works,
+        "authorships": authorships,
+        "affiliations": affiliations,
+        "work_funders": work_funders,
+    }
     return tables, {"aff_slot": rows_i, "slot_work": s_work, "funder_work": fw_a, "funder_idx": ff_a}
 
 
@@ -220,33 +284,69 @@ def entity_tables(w: World) -> dict[str, pa.Table]:
     when = w.updated(0)
     n_i = len(inst)
     iv = np.arange(n_i, dtype=np.int64)
-    institutions = _table("institutions", {
-        "institution_id": inst.ids, "ror": inst.ror, "name": inst.name, "name_ja": inst.name_ja,
-        "country_code": w.codes[inst.country], "type": inst.type, "_entity": np.ones(n_i, np.int8),
-        "updated_date": pa.array([when] * n_i, pa.timestamp("us")), "_version": iv,
-    })
+    institutions = _table(
+        "institutions",
+        {
+            "institution_id": inst.ids,
+            "ror": inst.ror,
+            "name": inst.name,
+            "name_ja": inst.name_ja,
+            "country_code": w.codes[inst.country],
+            "type": inst.type,
+            "_entity": np.ones(n_i, np.int8),
+            "updated_date": pa.array([when] * n_i, pa.timestamp("us")),
+            "_version": iv,
+        },
+    )
     kid = np.flatnonzero(inst.parent >= 0)
-    lineage = _table("institution_lineage", {
-        "institution_id": np.r_[inst.ids, inst.ids[kid]], "ancestor_id": np.r_[inst.ids, inst.ids[inst.parent[kid]]],
-        "depth": np.r_[np.zeros(n_i, np.int32), np.ones(len(kid), np.int32)], "_version": np.r_[iv, iv[kid]],
-    })
+    lineage = _table(
+        "institution_lineage",
+        {
+            "institution_id": np.r_[inst.ids, inst.ids[kid]],
+            "ancestor_id": np.r_[inst.ids, inst.ids[inst.parent[kid]]],
+            "depth": np.r_[np.zeros(n_i, np.int32), np.ones(len(kid), np.int32)],
+            "_version": np.r_[iv, iv[kid]],
+        },
+    )
     a = np.flatnonzero(w.author_used)
-    authors = _table("authors", {
-        "author_id": ids("A", a), "orcid": w.author_orcid.take(pa.array(a)), "name": w.author_name.take(pa.array(a)),
-        "_entity": np.ones(len(a), np.int8), "updated_date": pa.array([when] * len(a), pa.timestamp("us")),
-        "_version": a.astype(np.int64),
-    })
+    authors = _table(
+        "authors",
+        {
+            "author_id": ids("A", a),
+            "orcid": w.author_orcid.take(pa.array(a)),
+            "name": w.author_name.take(pa.array(a)),
+            "_entity": np.ones(len(a), np.int8),
+            "updated_date": pa.array([when] * len(a), pa.timestamp("us")),
+            "_version": a.astype(np.int64),
+        },
+    )
     act = car.plan_i[a] >= 0
     ai, yi = np.nonzero(act)
-    aa = _table("author_affiliations", {
-        "author_id": ids("A", a[ai]), "institution_id": pa.array(inst.ids).take(pa.array(car.plan_i[a[ai], yi])),
-        "year": (yi + int(w.params.years[0])).astype(np.int32), "_version": a[ai].astype(np.int64),
-    })
+    aa = _table(
+        "author_affiliations",
+        {
+            "author_id": ids("A", a[ai]),
+            "institution_id": pa.array(inst.ids).take(pa.array(car.plan_i[a[ai], yi])),
+            "year": (yi + int(w.params.years[0])).astype(np.int32),
+            "_version": a[ai].astype(np.int64),
+        },
+    )
     nf = len(w.funders.ids)
-    funders = _table("funders", {
-        "funder_id": w.funders.ids, "name": w.funders.name, "country_code": w.funders.country,
-        "_entity": np.ones(nf, np.int8), "updated_date": pa.array([when] * nf, pa.timestamp("us")),
-        "_version": np.arange(nf, dtype=np.int64),
-    })
-    return {"institutions": institutions, "institution_lineage": lineage, "authors": authors,
-            "author_affiliations": aa, "funders": funders}
+    funders = _table(
+        "funders",
+        {
+            "funder_id": w.funders.ids,
+            "name": w.funders.name,
+            "country_code": w.funders.country,
+            "_entity": np.ones(nf, np.int8),
+            "updated_date": pa.array([when] * nf, pa.timestamp("us")),
+            "_version": np.arange(nf, dtype=np.int64),
+        },
+    )
+    return {
+        "institutions": institutions,
+        "institution_lineage": lineage,
+        "authors": authors,
+        "author_affiliations": aa,
+        "funders": funders,
+    }

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the README below is a Markdown table)
 """What the demo world planted, written to the store's ``truth/`` folder.
 
 The indicators of issues 3 and 4 must recover these: international
@@ -79,41 +80,80 @@ def write_truth(w: World, folder: Path) -> None:
     (folder / "README.md").write_text(README, encoding="utf-8")
     nc = works_per_year(p, w.n_works) * (1 - no_country_share(p))
     cc, yy = np.meshgrid(np.arange(p.n_countries), np.arange(len(p.years)), indexing="ij")
-    pq.write_table(pa.table({
-        "country": w.codes[cc.ravel()], "year": p.years[yy.ravel()].astype(np.int32),
-        "pp_intl": p.rate.ravel(),
-        "p_whole": ((cal.intl + cal.domestic) * nc[None, :]).ravel(),
-        "p_intl": (cal.intl * nc[None, :]).ravel(),
-    }), folder / "intl_rates.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "country": w.codes[cc.ravel()],
+                "year": p.years[yy.ravel()].astype(np.int32),
+                "pp_intl": p.rate.ravel(),
+                "p_whole": ((cal.intl + cal.domestic) * nc[None, :]).ravel(),
+                "p_intl": (cal.intl * nc[None, :]).ravel(),
+            }
+        ),
+        folder / "intl_rates.parquet",
+    )
     i12, i22 = p.year_index(2012), p.year_index(2022)
     rows = [(c, cal.intl[p.cidx(c), i12] * nc[i12], cal.intl[p.cidx(c), i22] * nc[i22]) for c in S4]
     cagr = np.array([(b / a) ** (1 / 10) - 1 for _, a, b in rows])
-    pq.write_table(pa.table({
-        "country": [r[0] for r in rows], "p_intl_2012": [r[1] for r in rows], "p_intl_2022": [r[2] for r in rows],
-        "cagr_intl": cagr, "rank": (np.argsort(np.argsort(cagr)) + 1).astype(np.int32),
-    }), folder / "s4_growth.parquet")
-    yy3, aa, bb = np.meshgrid(np.arange(len(p.years)), np.arange(p.n_countries), np.arange(p.n_countries),
-                              indexing="ij")
+    pq.write_table(
+        pa.table(
+            {
+                "country": [r[0] for r in rows],
+                "p_intl_2012": [r[1] for r in rows],
+                "p_intl_2022": [r[2] for r in rows],
+                "cagr_intl": cagr,
+                "rank": (np.argsort(np.argsort(cagr)) + 1).astype(np.int32),
+            }
+        ),
+        folder / "s4_growth.parquet",
+    )
+    yy3, aa, bb = np.meshgrid(
+        np.arange(len(p.years)), np.arange(p.n_countries), np.arange(p.n_countries), indexing="ij"
+    )
     m = aa != bb
     n_ab = cal.pairs * nc[:, None, None]
     p_intl = (cal.intl.T * nc[:, None])[:, :, None]
-    pq.write_table(pa.table({
-        "year": p.years[yy3[m]].astype(np.int32), "country": w.codes[aa[m]], "partner": w.codes[bb[m]],
-        "draw_weight": p.partner_w[m], "n_ab": n_ab[m], "share_of_intl": (n_ab / p_intl)[m],
-    }), folder / "partners.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "year": p.years[yy3[m]].astype(np.int32),
+                "country": w.codes[aa[m]],
+                "partner": w.codes[bb[m]],
+                "draw_weight": p.partner_w[m],
+                "n_ab": n_ab[m],
+                "share_of_intl": (n_ab / p_intl)[m],
+            }
+        ),
+        folder / "partners.parquet",
+    )
     mv = planted_moves(w)
     pq.write_table(pa.table({k: v for k, v in mv.items() if k != "author"}), folder / "moves.parquet")
     _flows(w, mv, folder)
     inst = w.inst
     cen = np.flatnonzero(inst.wpi >= 0)
-    pq.write_table(pa.table({
-        "institution_id": inst.ids[cen], "name": inst.name[cen], "name_ja": inst.name_ja[cen],
-        "host_institution_id": inst.ids[inst.parent[cen]], "start_year": inst.wpi_start[cen],
-        "field_id": np.array([p.raw["wpi"]["centres"][k]["field"] for k in inst.wpi[cen]], dtype=np.int32),
-    }), folder / "wpi_centres.parquet")
-    (folder / "parameters.json").write_text(json.dumps(
-        {"synthetic": True, "works": w.n_works, "seed": w.seed, "parameters": p.raw},
-        ensure_ascii=False, indent=1), encoding="utf-8")
+    pq.write_table(
+        pa.table(
+            {
+                "institution_id": inst.ids[cen],
+                "name": inst.name[cen],
+                "name_ja": inst.name_ja[cen],
+                "host_institution_id": inst.ids[inst.parent[cen]],
+                "start_year": inst.wpi_start[cen],
+                "field_id": np.array(
+                    [p.raw["wpi"]["centres"][k]["field"] for k in inst.wpi[cen]], dtype=np.int32
+                ),
+            }
+        ),
+        folder / "wpi_centres.parquet",
+    )
+    (folder / "parameters.json").write_text(
+        json.dumps(
+            {"synthetic": True, "works": w.n_works, "seed": w.seed, "parameters": p.raw},
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
 
 
 def _flows(w: World, mv: dict[str, np.ndarray], folder: Path) -> None:
@@ -130,11 +170,20 @@ def _flows(w: World, mv: dict[str, np.ndarray], folder: Path) -> None:
         np.add.at(g, (country[mask], y[mask]), 1)
         return g
 
-    active = np.stack([np.bincount(w.careers.plan_c[:, j][w.careers.plan_c[:, j] >= 0], minlength=c_all)
-                       for j in range(ny)], axis=1)
+    active = np.stack(
+        [
+            np.bincount(w.careers.plan_c[:, j][w.careers.plan_c[:, j] >= 0], minlength=c_all)
+            for j in range(ny)
+        ],
+        axis=1,
+    )
     cols = {
-        "transfers_in": grid(t, tr), "transfers_out": grid(f, tr), "returns": grid(t, tr & mv["is_return"]),
-        "visits_out": grid(f, vi), "visits_in": grid(t, vi), "active_authors": active,
+        "transfers_in": grid(t, tr),
+        "transfers_out": grid(f, tr),
+        "returns": grid(t, tr & mv["is_return"]),
+        "visits_out": grid(f, vi),
+        "visits_in": grid(t, vi),
+        "active_authors": active,
     }
     nc = works_per_year(p, w.n_works) * (1 - no_country_share(p))
     scale = FULL_SCALE_WORKS_2019 / nc[p.year_index(2019)]

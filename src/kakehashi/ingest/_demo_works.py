@@ -76,8 +76,9 @@ def expected_slots(p: Params, cal: Calibration, n: int) -> np.ndarray:
     return per * nc[None, :]
 
 
-def make_skeleton(p: Params, cal: Calibration, rng: np.random.Generator, n: int, car: Careers,
-                  inst: Institutions) -> Skeleton:
+def make_skeleton(
+    p: Params, cal: Calibration, rng: np.random.Generator, n: int, car: Careers, inst: Institutions
+) -> Skeleton:
     a_cfg = p.raw["authors"]
     wy = works_per_year(p, n)
     ncs = no_country_share(p)
@@ -112,8 +113,11 @@ def make_skeleton(p: Params, cal: Calibration, rng: np.random.Generator, n: int,
         cnt = np.where(members >= 0, 1 + rng.poisson(lam_m), 0)
         cnt[lead < 0, 0] = 1 + rng.poisson(lam[yi], size=int((lead < 0).sum()))
         cons = intl & (rng.random(nw) < float(a_cfg["consortium_share_of_intl"]))
-        cnt[cons] += np.where(members[cons] >= 0, rng.poisson(float(a_cfg["consortium_extra_per_country"]),
-                                                              size=members[cons].shape), 0)
+        cnt[cons] += np.where(
+            members[cons] >= 0,
+            rng.poisson(float(a_cfg["consortium_extra_per_country"]), size=members[cons].shape),
+            0,
+        )
         flat = cnt.ravel()
         s_work = np.repeat(np.repeat(np.arange(nw), members.shape[1]), flat)
         s_pos = np.repeat(np.tile(np.arange(members.shape[1]), nw), flat)
@@ -154,14 +158,17 @@ def make_skeleton(p: Params, cal: Calibration, rng: np.random.Generator, n: int,
                 continue
             base = car.prod[auth].astype(float)
             ri = intl[s_work[rest]]
-            for flag, boost in ((True, float(p.raw["wpi"]["intl_slot_boost"])),
-                                (False, float(p.raw["wpi"]["domestic_slot_boost"]))):
+            for flag, boost in (
+                (True, float(p.raw["wpi"]["intl_slot_boost"])),
+                (False, float(p.raw["wpi"]["domestic_slot_boost"])),
+            ):
                 sub = rest[ri == flag]
                 if not len(sub):
                     continue
                 cum = np.cumsum(np.where(wpi_a[auth], base * boost, base))
-                s_author[sub] = auth[np.minimum(np.searchsorted(cum, rng.random(len(sub)) * cum[-1]),
-                                                len(auth) - 1)]
+                s_author[sub] = auth[
+                    np.minimum(np.searchsorted(cum, rng.random(len(sub)) * cum[-1]), len(auth) - 1)
+                ]
         # Works without a country still have authors (of any country; they add no affiliation).
         nc_slots = np.flatnonzero(s_country < 0)
         active = np.flatnonzero(pc >= 0)

@@ -75,7 +75,10 @@ def _orcids(rng: np.random.Generator, n: int, share: float) -> pa.Array:
     d[:, 0:3] = 0  # 0000-000x-… like most real ORCID iDs
     s = np.array(["".join(map(str, r)) for r in d], dtype=object)
     out = np.array(
-        [f"https://orcid.org/{x[0:4]}-{x[4:8]}-{x[8:12]}-{x[12:15]}{'X' if x[14] == '0' else x[14]}" for x in s],
+        [
+            f"https://orcid.org/{x[0:4]}-{x[4:8]}-{x[8:12]}-{x[12:15]}{'X' if x[14] == '0' else x[14]}"
+            for x in s
+        ],
         dtype=object,
     )
     out[rng.random(n) >= share] = None
@@ -109,7 +112,14 @@ def build_world(n_works: int, seed: int) -> World:
     for code, field, mult in p.raw["specialisation"]["rows"]:
         spec[p.cidx(code), int(np.flatnonzero(p.fields == field)[0])] = float(mult)
     return World(
-        seed=seed, n_works=n_works, params=p, cal=cal, inst=inst, funders=funders, careers=car, skel=skel,
+        seed=seed,
+        n_works=n_works,
+        params=p,
+        cal=cal,
+        inst=inst,
+        funders=funders,
+        careers=car,
+        skel=skel,
         author_name=author_names(rng, codes[car.origin]),
         author_orcid=_orcids(rng, len(car), float(p.raw["authors"]["orcid_share"])),
         author_used=used,

@@ -108,10 +108,15 @@ def write_demo_openalex(
     w = _world(works, seed, progress, "demo world (OpenAlex snapshot)")
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"{out} is not empty; write the OpenAlex-shaped demo world into a new or empty folder.")
+        raise ConfigError(
+            f"{out} is not empty; write the OpenAlex-shaped demo world into a new or empty folder."
+        )
     files = write_snapshot(w, out, progress)
     write_truth(w, out / "truth")
     return IngestReport(
-        files=files, records=w.n_works, works=w.n_works,
-        works_without_country=int((w.skel.lead < 0).sum()), notes=["synthetic demo world"],
+        files=files,
+        records=w.n_works,
+        works=w.n_works,
+        works_without_country=int((w.skel.lead < 0).sum()),
+        notes=["synthetic demo world"],
     )
