@@ -6,10 +6,12 @@ Ibis table with the contract's key and value columns. Nothing here knows the
 engine; nothing here imports pandas.
 """
 
+from kakehashi.indicators.collab_types import collab_types
 from kakehashi.indicators.collaboration import collaboration, coverage, growth
+from kakehashi.indicators.impact import IMPACT_COLUMNS, impact
 from kakehashi.indicators.scope import Scope
 
-__all__ = ["INDICATORS", "Scope", "collaboration", "coverage", "growth"]
+__all__ = ["INDICATORS", "Scope", "collab_types", "collaboration", "coverage", "growth", "impact"]
 
 #: indicator name (CLI, API) → (function, key columns, value columns)
 INDICATORS = {
@@ -20,4 +22,6 @@ INDICATORS = {
         ("p_whole", "p_frac", "p_intl", "pp_intl", "foreign_contribution", "p_industry"),
     ),
     "growth": (growth, ("country",), ("year_from", "year_to", "cagr_whole", "cagr_frac", "cagr_intl")),
+    "collab-types": (collab_types, ("country", "year", "collab_type"), ("n", "share", "mncs")),
+    "impact": (impact, ("country", "year", "scope"), IMPACT_COLUMNS[3:]),
 }
