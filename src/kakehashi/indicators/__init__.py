@@ -9,9 +9,22 @@ engine; nothing here imports pandas.
 from kakehashi.indicators.collab_types import collab_types
 from kakehashi.indicators.collaboration import collaboration, coverage, growth
 from kakehashi.indicators.impact import IMPACT_COLUMNS, impact
+from kakehashi.indicators.partners import partners
 from kakehashi.indicators.scope import Scope
+from kakehashi.indicators.specialisation import complementarity, specialisation
 
-__all__ = ["INDICATORS", "Scope", "collab_types", "collaboration", "coverage", "growth", "impact"]
+__all__ = [
+    "INDICATORS",
+    "Scope",
+    "collab_types",
+    "collaboration",
+    "complementarity",
+    "coverage",
+    "growth",
+    "impact",
+    "partners",
+    "specialisation",
+]
 
 #: indicator name (CLI, API) → (function, key columns, value columns)
 INDICATORS = {
@@ -24,4 +37,15 @@ INDICATORS = {
     "growth": (growth, ("country",), ("year_from", "year_to", "cagr_whole", "cagr_frac", "cagr_intl")),
     "collab-types": (collab_types, ("country", "year", "collab_type"), ("n", "share", "mncs")),
     "impact": (impact, ("country", "year", "scope"), IMPACT_COLUMNS[3:]),
+    "partners": (
+        partners,
+        ("country", "partner"),
+        ("n_ab", "share_of_intl", "assoc_strength", "salton", "jaccard", "cagr_ab"),
+    ),
+    "specialisation": (specialisation, ("country", "field_id"), ("p", "ai")),
+    "complementarity": (
+        complementarity,
+        ("partner", "field_id"),
+        ("ai_country", "ai_partner", "pp_top10_partner", "score"),
+    ),
 }
