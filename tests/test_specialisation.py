@@ -97,6 +97,7 @@ def test_activity_index_hand_worked(tables, counting, expected):
     for k, (p, ai) in expected.items():
         assert got[k]["p"] == pytest.approx(p)
         assert got[k]["ai"] == pytest.approx(ai)
+        assert isinstance(got[k]["p"], int if counting == "whole" else float)
     assert list(next(iter(got.values()))) == ["country", "field_id", *INDICATORS["specialisation"][2]]
 
 
@@ -131,7 +132,7 @@ def test_complementarity_hand_worked(tables):
     # Every cell here has fewer than 30 works: flagged.
     assert all(r["few_works"] for r in got.values())
     assert (us["n_partner"], de["n_partner"]) == (3, 2)
-    # Highest score first.
+    # Highest score first (all cells are flagged, so one group).
     ordered = complementarity(tables, Scope(country="JP"), min_works=1).to_pyarrow().to_pylist()
     assert [(r["partner"], r["field_id"]) for r in ordered[:2]] == [("DE", 22), ("US", 27)]
 
@@ -155,6 +156,13 @@ def test_complementarity_partner_threshold(store):
     got = rows(complementarity(t, Scope(country="JP"), min_works=4), ["partner", "field_id"])
     assert {p for p, _ in got} == {"US"}
     assert complementarity(t, Scope(country="JP")).count().execute() == 0
+    # Cells of at least `small_cell` works come first: at 3, US f27 (3 works, 0.25) is
+    # reliable and leads; DE f22 (2 works, 7/3) follows among the flagged.
+    ordered = complementarity(t, Scope(country="JP"), min_works=1, small_cell=3).to_pyarrow().to_pylist()
+    assert [(r["partner"], r["field_id"], r["few_works"]) for r in ordered[:2]] == [
+        ("US", 27, False),
+        ("DE", 22, True),
+    ]
 
 
 def test_complementarity_needs_a_country(store):

@@ -88,7 +88,8 @@ def field_profile(t: Tables, scope: Scope) -> ir.Table:
     j = cf.join(pc, "country").join(pwf, "field_id").cross_join(pw)
     share_c = j.p / j.p_c
     share_w = j.p_wf.cast("float64") / j.p_w.cast("float64")
-    return j.select("country", "field_id", p=j.p, ai=share_c / share_w, n=j.n)
+    p = j.p.cast("int64") if scope.counting == "whole" else j.p
+    return j.select("country", "field_id", p=p, ai=share_c / share_w, n=j.n)
 
 
 def specialisation(t: Tables, scope: Scope) -> ir.Table:
@@ -174,7 +175,8 @@ def complementarity(
     and D-10 ask about partners to choose, not only existing ones.
 
     Counting follows ``scope.counting`` for ai and pp_top10; the thresholds
-    are in whole works. Rows are sorted by score, highest first. Serves
+    are in whole works. Rows are sorted with the cells of 30 works or more
+    first, each group by score, highest first. Serves
     P-1 (complementarity, quality), D-3 and D-10.
     """
     a = focus_country(scope, "complementarity")
@@ -205,4 +207,4 @@ def complementarity(
     )
     if scope.field is not None:
         out = out.filter(out.field_id == scope.field)
-    return out.order_by([ibis.desc("score"), "partner", "field_id"])
+    return out.order_by(["few_works", ibis.desc("score"), "partner", "field_id"])
