@@ -114,7 +114,9 @@ def test_table_speaks_japanese_by_default_and_english_on_request(store):
     ("args", "needle"),
     [
         (["indicator", "nonsense", "--store", "{store}"], "unknown"),
-        (["indicator", "partners", "--store", "{store}"], "not built yet"),
+        (["indicator", "mobility-flows", "--store", "{store}"], "not built yet"),
+        (["indicator", "partners", "--store", "{store}"], "--country"),
+        (["indicator", "complementarity", "--store", "{store}"], "--country"),
         (["indicator", "collaboration", "--store", "{store}", "--country", "XX"], "'XX'"),
         (["indicator", "collaboration", "--store", "{store}", "--years", "2022-2012"], "2022-2012"),
         (["indicator", "collaboration", "--store", "{store}", "--field", "999"], "999"),
