@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from kakehashi.engines import open_store
 from kakehashi.errors import ConfigError
 from kakehashi.indicators import INDICATORS, Scope, partners
+from kakehashi.ingest.demo import build_demo
+from kakehashi.store import Store
 from storebuild import build_store
 
 
@@ -272,3 +275,36 @@ def test_partner_bounds_duckdb(tmp_path_factory, works):
 @given(works=world)
 def test_partner_bounds_spark(tmp_path_factory, works):
     _check_bounds(tmp_path_factory, "spark", works)
+
+
+# --- the demo world's planted partner preferences (D-3, D-10) -----------------------
+
+
+def test_demo_world_partner_preferences_recovered(tmp_path_factory):
+    """JP's partners on a 200,000-work demo world match the planted expectations.
+
+    ``truth/partners.parquet`` holds the expected ``n_ab`` per year; pooled over
+    2012–2022 Japan has about 1,600 international works, the largest partner
+    about 800 of them. Partner draws are stratified (closer to expectation than
+    independent draws), so the Poisson standard deviation sqrt(E) bounds the
+    noise; 4·sqrt(E) (±113 at the US's 806, ±42 at 110) cannot fail by chance
+    in practice and still catches a wrong count of the size of a partner's
+    share. DuckDB only: this checks the data, the engines are checked above.
+    """
+    store = Store.open(tmp_path_factory.mktemp("demo") / "store", create=True)
+    build_demo(store, works=200_000, seed=1)
+    truth = pq.read_table(store.path / "truth" / "partners.parquet")
+    expected: dict[str, float] = {}
+    for r in truth.to_pylist():
+        if r["country"] != "JP" or not 2012 <= r["year"] <= 2022:
+            continue
+        expected[r["partner"]] = expected.get(r["partner"], 0.0) + r["n_ab"]
+    got = by(partners(open_store(store, "duckdb"), Scope(country="JP", years=(2012, 2022))))
+    big = {b: e for b, e in expected.items() if e >= 50}
+    assert len(big) >= 8
+    for b, e in big.items():
+        assert abs(got[b]["n_ab"] - e) <= 4 * math.sqrt(e), (b, got[b]["n_ab"], e)
+    # The planted top four (US, then CN, GB, DE close together) are the observed top four.
+    top4 = sorted(expected, key=expected.__getitem__, reverse=True)[:4]
+    observed = sorted(got, key=lambda b: got[b]["n_ab"], reverse=True)[:4]
+    assert set(observed) == set(top4) and observed[0] == top4[0] == "US"
