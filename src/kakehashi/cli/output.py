@@ -93,6 +93,10 @@ def _label(col: str, lang: str) -> str:
         return col
 
 
+#: Indices around or below 1 (affinities, activity index, scores): one decimal would hide them.
+_INDEX_COLUMNS = frozenset({"assoc_strength", "salton", "jaccard", "ai", "ai_country", "ai_partner", "score"})
+
+
 def _fmt(col: str, v: Any, lang: str) -> str:
     v = _plain(v)
     if v is None:
@@ -102,6 +106,8 @@ def _fmt(col: str, v: Any, lang: str) -> str:
     if isinstance(v, float):
         if col.startswith(("pp_", "cagr_", "share")):
             return f"{v * 100:.1f}%"
+        if col in _INDEX_COLUMNS:
+            return f"{v:.3f}"
         return f"{v:,.1f}"
     if isinstance(v, int) and col not in ("year", "year_from", "year_to", "field_id"):
         return f"{v:,}"
