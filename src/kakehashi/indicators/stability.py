@@ -54,12 +54,11 @@ def bootstrap_intervals(
     >>> r.to_pylist()
     [{'k': 'a', 'x_lo': 1.0, 'x_hi': 1.0}]
     """
-    sort = [(k, "ascending") for k in (*keys, *order)]
-    t = table.sort_by(sort) if table.num_rows else table
+    t = table.sort_by([(k, "ascending") for k in (*keys, *order)])
     starts = _cell_starts(t, keys)
-    ends = np.append(starts[1:], t.num_rows).astype(np.int64)
+    ends = np.append(starts[1:], t.num_rows).astype(np.int64)[: len(starts)]
     w = _floats(t, weight)
-    x = np.column_stack([_floats(t, v) for v in values]) if t.num_rows else np.zeros((0, len(values)))
+    x = np.column_stack([_floats(t, v) for v in values]) if values else np.zeros((t.num_rows, 0))
     alpha = (1.0 - confidence) / 2.0
     lo = np.empty((len(starts), len(values)))
     hi = np.empty((len(starts), len(values)))
