@@ -434,16 +434,28 @@ def test_snapshot_folder_with_entities(tmp_path, two_files):
         gz=True,
     )
     write_jsonl(snap / "data/sources/updated_date=2024-05-01/part_000.gz", [{"id": OA + "S1"}], gz=True)
+    # A funder entity: it brings the funder's country, which works do not carry.
+    funder = {"id": OA + "F1", "display_name": "Japan Society for the Promotion of Science",
+              "country_code": "jp", "updated_date": "2024-04-01T00:00:00"}  # fmt: skip
+    write_jsonl(snap / "data/funders/updated_date=2024-04-01/part_000.gz", [funder], gz=True)
     (snap / "data/works/manifest").write_text("{}")
 
     for given in (snap, snap / "data"):
         store = Store.open(tmp_path / f"store-{given.name}", create=True)
         report = ingest_openalex(store, [given])
-        assert (report.files, report.records) == (4, 6)
+        assert (report.files, report.records) == (5, 7)
         assert any("sources" in n for n in report.notes)
         src = store.manifest["sources"][-1]
         assert src["snapshot_date"] == "2024-05-02"
-        assert src["entities"] == {"works": 2, "authors": 1, "institutions": 1}
+        assert src["entities"] == {"works": 2, "authors": 1, "institutions": 1, "funders": 1}
+        # The record's own updated_date (10:00), not the partition folder's date (midnight).
+        w1 = [r for r in rows(store, "works", cols=["work_id", "updated_date"]) if r["work_id"] == "W1"]
+        assert w1 == [{"work_id": "W1", "updated_date": dt.datetime(2024, 5, 1, 10, 0)}]
+        # F1 from its entity record (country upper-cased) beats the works' dehydrated F1.
+        f1 = [r for r in rows(store, "funders", cols=["funder_id", "name", "country_code", "_entity"])
+              if r["funder_id"] == "F1"]  # fmt: skip
+        assert f1 == [{"funder_id": "F1", "name": "Japan Society for the Promotion of Science",
+                       "country_code": "JP", "_entity": 1}]  # fmt: skip
 
     # Entity records (_entity 1) win over what works say, though older (2019/2020 < 2024).
     assert rows(store, "authors", cols=["author_id", "orcid", "name", "_entity"]) == [

@@ -73,7 +73,9 @@ def _columns_sql(schema: ibis.Schema) -> str:
 def _select_sql(i: int, f: RawFile, schema: ibis.Schema, ignore_errors: bool) -> str:
     # Paths and numbers travel as parameters; only our own column spec is spliced in.
     head = f"$b{i}::BIGINT + n AS _version, $s{i}::VARCHAR AS _source_path, n::BIGINT AS _source_line"
-    opts = f"records=true, maximum_object_size={_MAX_OBJECT}"
+    # hive_partitioning off: a snapshot path's `updated_date=2024-05-01/` folder would
+    # otherwise replace every record's own updated_date (to the day) with the folder's.
+    opts = f"records=true, maximum_object_size={_MAX_OBJECT}, hive_partitioning=false"
     if f.page:
         cols = "{'results': '" + DuckDBType.to_string(ibis.dtype(f"array<{_struct(schema)}>")) + "'}"
         return (

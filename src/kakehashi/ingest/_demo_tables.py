@@ -260,6 +260,14 @@ def chunk_with_links(w: World, k: int) -> tuple[dict[str, pa.Table], dict[str, n
     fw_a, ff_a, award = fw_a[order], ff_a[order], award[order]
     keep = np.r_[True, (fw_a[1:] != fw_a[:-1]) | (ff_a[1:] != ff_a[:-1]) | (award[1:] != award[:-1])]
     fw_a, ff_a, award = fw_a[keep], ff_a[keep], award[keep]
+    # As OpenAlex's records read: a funder gets a row without an award only when the
+    # work names no award of it (the ingest's rule, docs/ingest-openalex.md).
+    no_award = np.array([a is None for a in award], dtype=bool)
+    _, grp = np.unique(fw_a.astype(np.int64) * (len(w.funders.ids) + 1) + ff_a, return_inverse=True)
+    has_award = np.zeros(int(grp.max()) + 1 if len(grp) else 0, dtype=bool)
+    np.logical_or.at(has_award, grp, ~no_award)
+    keep = ~no_award | ~has_award[grp]
+    fw_a, ff_a, award = fw_a[keep], ff_a[keep], award[keep]
     work_funders = _table(
         "work_funders",
         {
@@ -288,7 +296,8 @@ def entity_tables(w: World) -> dict[str, pa.Table]:
         "institutions",
         {
             "institution_id": inst.ids,
-            "ror": inst.ror,
+            # Stored bare, as the OpenAlex ingest stores them (docs/ingest-openalex.md).
+            "ror": pc.replace_substring(pa.array(inst.ror, pa.string()), "https://ror.org/", ""),
             "name": inst.name,
             "name_ja": inst.name_ja,
             "country_code": w.codes[inst.country],
@@ -313,7 +322,7 @@ def entity_tables(w: World) -> dict[str, pa.Table]:
         "authors",
         {
             "author_id": ids("A", a),
-            "orcid": w.author_orcid.take(pa.array(a)),
+            "orcid": pc.replace_substring(w.author_orcid.take(pa.array(a)), "https://orcid.org/", ""),
             "name": w.author_name.take(pa.array(a)),
             "_entity": np.ones(len(a), np.int8),
             "updated_date": pa.array([when] * len(a), pa.timestamp("us")),

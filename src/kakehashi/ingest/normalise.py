@@ -211,6 +211,18 @@ def funders(funding: ir.Table) -> ir.Table:
     )
 
 
+def funders_entity(raw: ir.Table) -> ir.Table:
+    """Funder entity records (``data/funders``): they carry the funder's country."""
+    return raw.select(
+        funder_id=_id(raw.id),
+        name=raw.display_name,
+        country_code=_country(raw.country_code),
+        _entity=ibis.literal(1, "int8"),
+        updated_date=_date(raw.updated_date),
+        _version=raw._version,
+    )
+
+
 # -- institutions and authors ---------------------------------------------------------
 
 
@@ -361,6 +373,8 @@ def normalise(raw: Mapping[str, ir.Table], cache: Cache = _no_cache) -> dict[str
         rows, affs = authors_entity(raw_authors)
         put("authors", rows)
         put("author_affiliations", affs)
+    if raw.get("funders") is not None:
+        put("funders", funders_entity(raw["funders"]))
     if raw_insts is not None:
         rows, lineage = institutions_entity(raw_insts)
         put("institutions", rows)

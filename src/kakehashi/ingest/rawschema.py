@@ -19,10 +19,10 @@ import ibis
 __all__ = ["ENTITIES", "ENTITY_PREFIX", "RAW_SCHEMAS"]
 
 #: the entities this ingest reads, by their snapshot folder name
-ENTITIES = ("works", "authors", "institutions")
+ENTITIES = ("works", "authors", "institutions", "funders")
 
 #: the first letter of an OpenAlex short id, by entity (W123, A123, I123)
-ENTITY_PREFIX = {"W": "works", "A": "authors", "I": "institutions"}
+ENTITY_PREFIX = {"W": "works", "A": "authors", "I": "institutions", "F": "funders"}
 
 # An institution as a work's authorship or an author's affiliation shows it
 # (the "dehydrated" institution); ``lineage`` only in records since 2023.
@@ -83,9 +83,19 @@ _INSTITUTIONS = ibis.schema(
     }
 )
 
+_FUNDERS = ibis.schema(
+    {
+        "id": "string",
+        "display_name": "string",
+        "country_code": "string",
+        "updated_date": "string",
+    }
+)
+
 #: the raw columns read for each entity
 RAW_SCHEMAS: dict[str, ibis.Schema] = {
     "works": _WORKS,
     "authors": _AUTHORS,
     "institutions": _INSTITUTIONS,
+    "funders": _FUNDERS,
 }

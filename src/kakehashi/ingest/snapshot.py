@@ -5,7 +5,7 @@ A SOURCE is one of:
 - an OpenAlex snapshot folder, its ``data/`` folder, or one entity folder of
   it (``data/works``, ``data/authors``, ``data/institutions``): the
   ``updated_date=*/part_*.gz`` files under it (other entities' folders —
-  sources, funders, topics… — are left out, with a note);
+  sources, topics, publishers… — are left out, with a note);
 - any other folder: the ``.jsonl``, ``.jsonl.gz``, ``.gz`` and ``.json``
   files directly in it;
 - a JSON Lines file, plain or gzipped, or a saved API page
@@ -36,7 +36,6 @@ _PARTITION = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 _LOOSE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".gz", ".ndjson", ".ndjson.gz")
 _OTHER = {
     "S": "sources",
-    "F": "funders",
     "T": "topics",
     "P": "publishers",
     "C": "concepts",
@@ -126,8 +125,8 @@ def _entity_of(path: Path, page: bool) -> str | None:
         return None
     if rid is None:
         raise MalformedInputError(
-            f"{path}: the first record has no OpenAlex id; is this an OpenAlex works, authors "
-            "or institutions file?",
+            f"{path}: the first record has no OpenAlex id; is this an OpenAlex works, authors, "
+            "institutions or funders file?",
             path=str(path),
             line=1,
         )
@@ -136,8 +135,8 @@ def _entity_of(path: Path, page: bool) -> str | None:
     if entity is None:
         kind = _OTHER.get(short[:1]) if short[1:2].isdigit() else short.split("/")[0]
         raise MalformedInputError(
-            f"{path} holds OpenAlex {kind or 'unknown'} records (first id {rid}), not works, authors "
-            "or institutions; leave it out of the sources.",
+            f"{path} holds OpenAlex {kind or 'unknown'} records (first id {rid}), not works, authors, "
+            "institutions or funders; leave it out of the sources.",
             path=str(path),
             line=1,
         )
