@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
@@ -20,7 +22,7 @@ def print_headline(store: Store, settings: Settings, *, country: str, years: tup
     lang = settings.lang
     tables = open_store(store, settings.engine, settings)
     h = s4_headline(tables, country=country, years=years)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 1000)
     if store.is_synthetic:
         console.print(f"[bold reverse] {t('synthetic.banner', lang)} [/] {t('synthetic.note', lang)}")
     src = ", ".join(s.get("kind", "?") for s in store.manifest.get("sources", []))
@@ -54,6 +56,8 @@ def print_headline(store: Store, settings: Settings, *, country: str, years: tup
             _pct(r["cagr_whole"]),
             style=style,
         )
+    if not console.is_terminal:
+        console.width = max(console.measure(tbl).maximum, 40)
     console.print(tbl)
     focus = h.row(country)
     if focus is not None:
