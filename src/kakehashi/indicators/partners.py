@@ -117,7 +117,8 @@ def partners(t: Tables, scope: Scope, *, roll_up: bool = False) -> ir.Table:
     ``n_ab`` and normalise by association strength (with total link
     strengths instead of output sizes).
 
-    >>> # partners(open_store(store), Scope(country="JP", years=(2012, 2022)))
+    Example: ``partners(open_store(store), Scope(country="JP", years=(2012, 2022)))``;
+    on the command line ``kakehashi indicator partners --store DIR --country JP``.
     """
     a = focus_country(scope, "partners")
     works = scope.works(t["works"])
