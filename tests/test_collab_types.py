@@ -183,7 +183,7 @@ def test_properties(engine):
     country-year's shares add up to 1 and its counts to collaboration's p_whole."""
 
     @settings(
-        max_examples=20 if engine == "duckdb" else 2, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=12 if engine == "duckdb" else 1, deadline=None, suppress_health_check=list(HealthCheck)
     )
     @given(worlds())
     def check_world(world):

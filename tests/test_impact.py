@@ -242,7 +242,7 @@ def test_nistep_adjusted_top10_example(tmp_path_factory, engine):
 
 
 def _max_examples(engine: str) -> int:
-    return 25 if engine == "duckdb" else 2
+    return 25 if engine == "duckdb" else 1
 
 
 def test_properties(engine):

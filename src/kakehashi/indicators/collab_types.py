@@ -1,4 +1,4 @@
-"""Collaboration types: the SciVal / InCites cascade, with counts, shares and MNCS (S-4, P-1).
+"""Collaboration types: SciVal's cascade, with counts, shares and MNCS (S-4, P-1).
 
 Every work with a known country gets exactly one type, the first that applies
 (DESIGN.md "Collaboration type"):
@@ -110,8 +110,10 @@ def collab_types(t: Tables, scope: Scope) -> ir.Table:
       (:func:`kakehashi.indicators.impact.normalised`) of those of the works
       that lie in a reference set (have a field); null when none does.
 
-    Types of :func:`work_types` — the cascade SciVal ("Collaboration" module)
-    and InCites use. With ``scope.smooth = k``, ``n`` and the sums behind
+    Types of :func:`work_types` — SciVal's collaboration types
+    (international, national, institutional, single authorship; InCites
+    reports the same distinctions), the international one split by the
+    number of countries. With ``scope.smooth = k``, ``n`` and the sums behind
     ``mncs`` are k-year trailing means, and ``share`` and ``mncs`` ratios of
     those. Serves S-4 (how Japan's papers are co-authored) and P-1 (whether
     international co-authorship goes with higher impact).
