@@ -159,8 +159,9 @@ def impact(t: Tables, scope: Scope) -> ir.Table:
     - ``rank_top10``: the country's world rank in ``p_top10`` per year and
       scope, 1 = most; tied countries share the best rank (min rank: 1, 2, 2,
       4), compared at 1e-9 so that summation order cannot break a tie. With
-      ``--counting fractional --smooth 3`` (or ``--preset nistep``) it is the
-      figure in which NISTEP ranks Japan 13th in 2019–21.
+      ``--preset nistep --counting fractional`` (articles and reviews,
+      ``--smooth 3``) it is the figure in which NISTEP ranks Japan 13th in
+      2019–21.
 
     Smoothing (``scope.smooth = k > 1``): the sums ``p``, ``Σ w·ncs``,
     ``p_top10``, ``p_top1`` are k-year trailing means
