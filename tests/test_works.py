@@ -1,0 +1,115 @@
+"""`kakehashi works`: the works behind a figure add up to that figure.
+
+First on the hand-made store of test_collaboration (both engines), with the
+lists worked out by hand; then on a demo world, where for many cells the
+list's count and sums must equal what the indicators report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kakehashi.engines import open_store
+from kakehashi.errors import ConfigError
+from kakehashi.indicators import Scope, collab_types, collaboration, impact, partners
+from kakehashi.indicators.works import Cell, works_behind
+from kakehashi.ingest.demo import build_demo
+from kakehashi.store import Store
+from storebuild import build_store
+from test_collaboration import AFFILIATIONS, INSTITUTIONS, WORKS
+
+
+@pytest.fixture(scope="module")
+def hand_store(tmp_path_factory):
+    return build_store(
+        tmp_path_factory.mktemp("works") / "s",
+        works=[dict(w) for w in WORKS],
+        affiliations=AFFILIATIONS,
+        institutions=INSTITUTIONS,
+    )
+
+
+def ids(expr):
+    return [r["work_id"] for r in expr.to_pyarrow().to_pylist()]
+
+
+def test_a_cell_on_each_engine(hand_store, engine):
+    # One query with every filter on both engines; the cells below run on DuckDB only,
+    # since each Spark query of this plan costs many seconds.
+    t = open_store(hand_store, engine)
+    # JP's international works with the US in 2020: W1, its fractional weight 1/2.
+    rows = (
+        works_behind(
+            t, Scope(country="JP", counting="fractional"), Cell(year=2020, partner="US", impact_scope="intl")
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    assert [(r["work_id"], r["weight"], r["collab_type"]) for r in rows] == [("W1", 0.5, "intl_bilateral")]
+
+
+def test_cells_of_the_hand_store(hand_store):
+    t = open_store(hand_store, "duckdb")
+    # JP's works of 2020: W1 (JP–US) and W2 (JP only) — collaboration's p_whole 2 for JP 2020.
+    assert sorted(ids(works_behind(t, Scope(country="JP"), Cell(year=2020)))) == ["W1", "W2"]
+    # …with the US: W1 alone; in 2021 the JP–US work is W3.
+    assert ids(works_behind(t, Scope(country="JP"), Cell(year=2020, partner="US"))) == ["W1"]
+    assert ids(works_behind(t, Scope(country="JP"), Cell(year=2021, partner="US"))) == ["W3"]
+    # International only: W1, W3 (JP's p_intl 1 in each year); domestic: W2, W5.
+    assert sorted(ids(works_behind(t, Scope(country="JP"), Cell(impact_scope="intl")))) == ["W1", "W3"]
+    assert sorted(ids(works_behind(t, Scope(country="JP"), Cell(impact_scope="domestic")))) == ["W2", "W5"]
+    # W4 has no country: behind no country's figure.
+    assert "W4" not in ids(works_behind(t, Scope(), Cell()))
+    # Fractional weights: JP's share of W3 is 1/4 (see test_collaboration).
+    rows = (
+        works_behind(t, Scope(country="JP", counting="fractional"), Cell(year=2021)).to_pyarrow().to_pylist()
+    )
+    assert {r["work_id"]: r["weight"] for r in rows} == pytest.approx({"W3": 0.25, "W5": 1.0})
+    # W3 has JP, DE and US: a trilateral work; its countries listed sorted.
+    w3 = works_behind(t, Scope(country="DE"), Cell()).to_pyarrow().to_pylist()
+    assert [(r["work_id"], r["countries"], r["collab_type"]) for r in w3] == [
+        ("W3", "DE,JP,US", "intl_trilateral")
+    ]
+
+
+def test_bad_cells_are_refused():
+    with pytest.raises(ConfigError, match="collab-type"):
+        Cell(collab_type="bilateral")
+    with pytest.raises(ConfigError, match="top10 or top1"):
+        Cell(top="top5")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    store = Store.open(tmp_path_factory.mktemp("works-demo") / "s", create=True)
+    build_demo(store, works=20_000, seed=3)
+    return open_store(store, "duckdb")
+
+
+def _sum(expr, col):
+    return sum(r[col] for r in expr.to_pyarrow().to_pylist())
+
+
+@pytest.mark.parametrize("country", ["JP", "US", "DE"])
+def test_lists_add_up_to_the_figures(demo, country):
+    year = 2022
+    s = Scope(country=country, years=(year, year))
+    c = collaboration(demo, s).to_pyarrow().to_pylist()[0]
+    assert works_behind(demo, s, Cell()).count().execute() == c["p_whole"]
+    assert works_behind(demo, s, Cell(impact_scope="intl")).count().execute() == c["p_intl"]
+    frac = Scope(country=country, years=(year, year), counting="fractional")
+    assert _sum(works_behind(demo, frac, Cell()), "weight") == pytest.approx(c["p_frac"])
+    # partners: n_ab over the whole scope
+    p = {r["partner"]: r["n_ab"] for r in partners(demo, s).to_pyarrow().to_pylist()}
+    top_partner = max(p, key=p.get)
+    assert works_behind(demo, s, Cell(partner=top_partner)).count().execute() == p[top_partner]
+    # collab-types: n per type
+    for r in collab_types(demo, s).to_pyarrow().to_pylist():
+        if r["country"] == country and r["year"] == year:
+            listed = works_behind(demo, s, Cell(collab_type=r["collab_type"])).count().execute()
+            assert listed == r["n"], r["collab_type"]
+    # impact: p_top10 is the sum of the listed works' top-10 % weights (works with a field)
+    s0 = Scope(country=country, years=(year, year), resamples=0)
+    imp = {r["scope"]: r for r in impact(demo, s0).to_pyarrow().to_pylist() if r["country"] == country}
+    listed = works_behind(demo, s, Cell(top="top10"))
+    assert _sum(listed, "top10") == pytest.approx(imp["all"]["p_top10"])
