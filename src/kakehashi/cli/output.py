@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from kakehashi.errors import ConfigError
-from kakehashi.i18n import country_name, t
+from kakehashi.i18n import country_name, field_name, t
 
 __all__ = ["FORMATS", "write_result"]
 
@@ -94,15 +94,40 @@ def _label(col: str, lang: str) -> str:
 
 
 #: Indices around or below 1 (affinities, activity index, scores): one decimal would hide them.
-_INDEX_COLUMNS = frozenset({"assoc_strength", "salton", "jaccard", "ai", "ai_country", "ai_partner", "score"})
+_INDEX_COLUMNS = frozenset(
+    {
+        "assoc_strength",
+        "salton",
+        "jaccard",
+        "ai",
+        "ai_country",
+        "ai_partner",
+        "score",
+        "mncs",
+        "mncs_lo",
+        "mncs_hi",
+        "ncs",
+    }
+)
+
+
+#: columns whose codes the table view shows in words (value.<column>.<code> in the catalogue)
+_VALUE_COLUMNS = ("collab_type", "scope", "kind", "stage", "class")
 
 
 def _fmt(col: str, v: Any, lang: str) -> str:
     v = _plain(v)
     if v is None:
         return "—"
-    if col in ("country", "partner"):
+    if col in ("country", "partner", "from", "to", "partner_country"):
         return f"{country_name(v, lang)} ({v})"
+    if col == "field_id" and isinstance(v, int):
+        return f"{field_name(v, lang)} ({v})"
+    if col in _VALUE_COLUMNS and isinstance(v, str):
+        try:
+            return t(f"value.{col}.{v}", lang)
+        except KeyError:
+            return v
     if isinstance(v, float):
         if col.startswith(("pp_", "cagr_", "share")):
             return f"{v * 100:.1f}%"
