@@ -67,6 +67,7 @@ def indicator(
     ),
     level: str = typer.Option("country", "--level", help="partners: country or institution."),
     resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples for stability intervals."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Level of the stability intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed, same intervals)."),
     engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
     fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
@@ -104,6 +105,7 @@ def indicator(
         country_scheme=settings.country_scheme,
         level=level,
         resamples=resamples,
+        confidence=confidence,
         seed=seed,
     )
     st = Store.open(store)
