@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kakehashi.engines import open_store
-from kakehashi.i18n import country_name, t
+from kakehashi.i18n import country_name, describe_sources, t
 from kakehashi.settings import Settings
 from kakehashi.store import Store
 from kakehashi.strategy.headline import s4_headline
@@ -25,7 +25,7 @@ def print_headline(store: Store, settings: Settings, *, country: str, years: tup
     console = Console(width=None if sys.stdout.isatty() else 1000)
     if store.is_synthetic:
         console.print(f"[bold reverse] {t('synthetic.banner', lang)} [/] {t('synthetic.note', lang)}")
-    src = ", ".join(s.get("kind", "?") for s in store.manifest.get("sources", []))
+    src = describe_sources(store.manifest.get("sources", []), lang)
     tbl = Table(
         title=t("headline.title", lang),
         caption=t("headline.caption", lang, year_from=h.year_from, year_to=h.year_to, source=src),

@@ -18,7 +18,13 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGS", "country_name", "field_name", "t"]
+__all__ = [
+    "LANGS",
+    "country_name",
+    "describe_sources",
+    "field_name",
+    "t",
+]
 
 LANGS = ("ja", "en")
 
@@ -97,3 +103,28 @@ def field_name(field_id: int | str | None, lang: str = "ja") -> str:
     if names is None:
         return str(field_id)
     return names[1] if lang == "ja" else names[0]
+
+
+def describe_sources(sources: list[dict[str, Any]], lang: str = "ja") -> str:
+    """A store's sources in words, for the footer of a figure (データ出典).
+
+    >>> describe_sources([{"kind": "demo", "works": 200000, "seed": 1}], "en")
+    'synthetic demo data (200,000 works, seed 1)'
+    """
+    out = []
+    for s in sources:
+        kind = s.get("kind", "?")
+        if kind == "demo":
+            out.append(t("source.demo", lang, works=int(s.get("works", 0)), seed=s.get("seed", "?")))
+        elif kind == "openalex" and s.get("snapshot_date"):
+            out.append(t("source.openalex_snapshot", lang, date=s["snapshot_date"]))
+        elif kind == "openalex":
+            dates = s.get("record_dates") or {}
+            first, last = (str(dates.get(k) or "?")[:10] for k in ("min", "max"))
+            out.append(t("source.openalex", lang, first=first, last=last))
+        elif kind == "openalex-api":
+            date = str(s.get("fetched_at") or s.get("snapshot_date") or "?")[:10]
+            out.append(t("source.api", lang, date=date, filter=s.get("filter", "")))
+        else:
+            out.append(t("source.other", lang, kind=kind))
+    return "; ".join(dict.fromkeys(out))

@@ -19,9 +19,14 @@ Parameters and their sources: ``kakehashi/ingest/demo_params.toml``.
 
 Examples
 --------
+>>> import tempfile
 >>> from kakehashi.store import Store
 >>> from kakehashi.ingest.demo import build_demo
->>> report = build_demo(Store.open("/tmp/demo-store", create=True), works=20_000)  # doctest: +SKIP
+>>> store = Store.open(tempfile.mkdtemp() + "/demo", create=True)
+>>> build_demo(store, works=2_000).works
+2000
+>>> store.is_synthetic
+True
 """
 
 from __future__ import annotations

@@ -82,8 +82,16 @@ def ingest_openalex(
 
     Examples
     --------
-    >>> store = Store.open(tmp / "store", create=True)  # doctest: +SKIP
-    >>> ingest_openalex(store, ["openalex-snapshot/"]).works  # doctest: +SKIP
+    >>> import json, pathlib, tempfile
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> record = {"id": "https://openalex.org/W1", "publication_year": 2024, "authorships": [
+    ...     {"author": {"id": "https://openalex.org/A1"}, "countries": ["jp"], "institutions": []}]}
+    >>> _ = (tmp / "works.jsonl").write_text(json.dumps(record) + chr(10))
+    >>> store = Store.open(tmp / "store", create=True)
+    >>> ingest_openalex(store, [tmp / "works.jsonl"]).works
+    1
+    >>> store.read_arrow("affiliations").column("country_code").to_pylist()
+    ['JP']
     """
     if on_error not in ("stop", "skip"):
         raise ConfigError(f"on_error={on_error!r} must be 'stop' or 'skip'.")
