@@ -25,9 +25,17 @@ class KakehashiError(Exception):
 
 
 class ConfigError(KakehashiError, ValueError):
-    """A setting or command-line value is not acceptable."""
+    """A setting or command-line value is not acceptable.
+
+    ``parameter`` names the offending parameter (``country``, ``years``…)
+    where there is one, so the web layer can point at it.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class UnknownValueError(ConfigError):

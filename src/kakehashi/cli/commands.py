@@ -21,36 +21,6 @@ PLANNED = {
 DEFAULT_DEMO_STORE = Path("demo-store")
 
 
-def _validate_country(code: str | None) -> str | None:
-    if code is None:
-        return None
-    from kakehashi.model.reference import countries
-
-    c = code.strip().upper()
-    if c not in set(countries().column("code").to_pylist()):
-        raise UnknownValueError(
-            f"--country {code!r} is not an ISO 3166-1 alpha-2 code kakehashi knows (e.g. JP)."
-        )
-    return c
-
-
-def _validate_field(field: int | None) -> int | None:
-    if field is None:
-        return None
-    from kakehashi.model.reference import fields
-
-    known = {
-        i
-        for i, lv in zip(fields().column("id").to_pylist(), fields().column("level").to_pylist(), strict=True)
-        if lv == "field"
-    }
-    if field not in known:
-        raise UnknownValueError(
-            f"--field {field} is not an OpenAlex field id (11–36, e.g. 17 = Computer Science)."
-        )
-    return field
-
-
 def indicator(
     name: str = typer.Argument(..., help="coverage, collaboration, growth, partners, impact, …"),
     store: Path = typer.Option(..., "--store", help="The store folder."),
@@ -88,20 +58,19 @@ def indicator(
     from kakehashi.cli.output import write_result
     from kakehashi.engines import open_store
     from kakehashi.indicators import Scope
-    from kakehashi.indicators.scope import parse_years
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
     settings = Settings.load(engine=engine, country_scheme=country_scheme, lang=lang)
-    scope = Scope.preset(
-        preset,
-        years=parse_years(years),
-        types=tuple(x.strip() for x in types.split(",") if x.strip()) if types else None,
+    scope = Scope.from_params(
+        preset=preset,
+        years=years,
+        types=types,
+        field=field,
+        country=country,
         period=period,
-        field=_validate_field(field),
         smooth=smooth,
         counting=counting,
-        country=_validate_country(country),
         country_scheme=settings.country_scheme,
         level=level,
         resamples=resamples,
@@ -147,26 +116,26 @@ def works(
     from kakehashi.cli.output import write_result
     from kakehashi.engines import open_store
     from kakehashi.indicators import Scope
-    from kakehashi.indicators.scope import parse_years
+    from kakehashi.indicators.scope import country_code
     from kakehashi.indicators.works import Cell, works_behind
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
     settings = Settings.load(engine=engine, country_scheme=country_scheme, lang=lang)
-    scope = Scope.preset(
-        preset,
-        years=parse_years(years),
-        types=tuple(x.strip() for x in types.split(",") if x.strip()) if types else None,
+    scope = Scope.from_params(
+        preset=preset,
+        years=years,
+        types=types,
+        field=field,
+        country=country,
         period=period,
-        field=_validate_field(field),
         smooth=1,
         counting=counting,
-        country=_validate_country(country),
         country_scheme=settings.country_scheme,
     )
     cell = Cell(
         year=year,
-        partner=_validate_country(partner),
+        partner=country_code(partner, parameter="partner"),
         collab_type=collab_type,
         impact_scope=impact_scope,
         top=top,
@@ -218,7 +187,7 @@ def demo(
 ) -> None:
     """The main job: build the demo store if absent, then show the S-4 headline."""
     from kakehashi.cli.headline import print_headline
-    from kakehashi.indicators.scope import parse_years
+    from kakehashi.indicators.scope import country_code, parse_years
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
@@ -232,7 +201,7 @@ def demo(
             demo_world.build_demo(Store.open(store, create=True), works=works_n, seed=1, progress=p)
     yr = parse_years(years)
     assert yr is not None
-    print_headline(Store.open(store), settings, country=_validate_country(country) or "JP", years=yr)
+    print_headline(Store.open(store), settings, country=country_code(country) or "JP", years=yr)
     if not no_serve:
         typer.echo("(the dashboard arrives with issue 5; showing the headline only)", err=True)
 

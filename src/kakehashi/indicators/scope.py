@@ -12,9 +12,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kakehashi.errors import ConfigError
+from kakehashi.errors import ConfigError, UnknownValueError
 
-__all__ = ["NISTEP_TYPES", "Scope", "parse_years"]
+__all__ = ["NISTEP_TYPES", "Scope", "country_code", "field_id", "parse_types", "parse_years"]
 
 #: NISTEP's indicator reports count articles and reviews (DESIGN.md, --preset nistep).
 NISTEP_TYPES = ("article", "review")
@@ -39,7 +39,55 @@ def parse_years(text: str | None) -> tuple[int, int] | None:
                 return (a, b)
     except ValueError:
         pass
-    raise ConfigError(f"--years {text!r} is not a year or a range like 2012-2022 (first ≤ last).")
+    raise ConfigError(
+        f"years {text!r} is not a year or a range like 2012-2022 (first ≤ last).", parameter="years"
+    )
+
+
+def parse_types(text: str | None) -> tuple[str, ...] | None:
+    """``"article, review"`` → ``("article", "review")``; empty means every type."""
+    if not text:
+        return None
+    return tuple(x.strip() for x in text.split(",") if x.strip()) or None
+
+
+def country_code(code: str | None, *, parameter: str = "country") -> str | None:
+    """An ISO 3166-1 alpha-2 code checked against the reference table (upper-cased).
+
+    >>> country_code("jp")
+    'JP'
+    """
+    if code is None or code == "":
+        return None
+    from kakehashi.model.reference import countries
+
+    c = code.strip().upper()
+    if c not in set(countries().column("code").to_pylist()):
+        raise UnknownValueError(
+            f"{parameter} {code!r} is not an ISO 3166-1 alpha-2 code kakehashi knows (e.g. JP).",
+            parameter=parameter,
+        )
+    return c
+
+
+def field_id(field: int | None, *, parameter: str = "field") -> int | None:
+    """An OpenAlex field id (11–36) checked against the reference table."""
+    if field is None:
+        return None
+    from kakehashi.model.reference import fields
+
+    f = fields()
+    known = {
+        i
+        for i, lv in zip(f.column("id").to_pylist(), f.column("level").to_pylist(), strict=True)
+        if lv == "field"
+    }
+    if field not in known:
+        raise UnknownValueError(
+            f"{parameter} {field} is not an OpenAlex field id (11–36, e.g. 17 = Computer Science).",
+            parameter=parameter,
+        )
+    return field
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,19 +118,26 @@ class Scope:
 
     def __post_init__(self) -> None:
         if self.period not in ("calendar", "fiscal"):
-            raise ConfigError(f"--period {self.period!r} must be calendar or fiscal.")
+            raise ConfigError(f"period {self.period!r} must be calendar or fiscal.", parameter="period")
         if self.counting not in ("whole", "fractional"):
-            raise ConfigError(f"--counting {self.counting!r} must be whole or fractional.")
+            raise ConfigError(
+                f"counting {self.counting!r} must be whole or fractional.", parameter="counting"
+            )
         if self.smooth < 1:
-            raise ConfigError(f"--smooth {self.smooth} must be 1 or more.")
+            raise ConfigError(f"smooth {self.smooth} must be 1 or more.", parameter="smooth")
         if self.level not in ("country", "institution"):
-            raise ConfigError(f"--level {self.level!r} must be country or institution.")
+            raise ConfigError(f"level {self.level!r} must be country or institution.", parameter="level")
         if self.resamples < 0:
-            raise ConfigError(f"--resamples {self.resamples} must be 0 (no intervals) or more.")
+            raise ConfigError(
+                f"resamples {self.resamples} must be 0 (no intervals) or more.", parameter="resamples"
+            )
         if not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"--confidence {self.confidence} must lie in [0.5, 1).")
+            raise ConfigError(f"confidence {self.confidence} must lie in [0.5, 1).", parameter="confidence")
         if self.country_scheme not in ("separate", "china"):
-            raise ConfigError(f"country scheme {self.country_scheme!r} must be separate or china.")
+            raise ConfigError(
+                f"country scheme {self.country_scheme!r} must be separate or china.",
+                parameter="country_scheme",
+            )
 
     @classmethod
     def preset(cls, name: str | None, **kw: Any) -> Scope:
@@ -93,7 +148,33 @@ class Scope:
             base: dict[str, Any] = {"types": NISTEP_TYPES, "smooth": 3}
             base.update({k: v for k, v in kw.items() if v is not None})
             return cls(**base)
-        raise ConfigError(f"--preset {name!r} is unknown; the one preset is nistep.")
+        raise ConfigError(f"preset {name!r} is unknown; the one preset is nistep.", parameter="preset")
+
+    @classmethod
+    def from_params(
+        cls,
+        *,
+        preset: str | None = None,
+        years: str | None = None,
+        types: str | None = None,
+        field: int | None = None,
+        country: str | None = None,
+        **kw: Any,
+    ) -> Scope:
+        """A scope from raw user parameters (CLI flags, API query), each checked.
+
+        ``years`` and ``types`` are text as typed (``2012-2022``, ``article,review``);
+        country and field are checked against the reference tables; the other
+        keywords are :class:`Scope` fields (None keeps the default or the preset's).
+        """
+        return cls.preset(
+            preset,
+            years=parse_years(years),
+            types=parse_types(types),
+            field=field_id(field),
+            country=country_code(country),
+            **kw,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

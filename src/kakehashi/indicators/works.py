@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 from kakehashi.errors import ConfigError
 from kakehashi.indicators import counting
-from kakehashi.indicators.collab_types import work_types
+from kakehashi.indicators.collab_types import COLLAB_TYPES, work_types
 from kakehashi.indicators.impact import normalised
 from kakehashi.indicators.scope import Scope
 
@@ -30,14 +30,6 @@ __all__ = ["COLLAB_TYPES", "WORK_COLUMNS", "Cell", "works_behind"]
 
 Tables = Mapping[str, ir.Table]
 
-COLLAB_TYPES = (
-    "intl_bilateral",
-    "intl_trilateral",
-    "intl_quadrilateral_plus",
-    "domestic_multi_institution",
-    "single_institution",
-    "single_author",
-)
 
 WORK_COLUMNS = (
     "work_id",
