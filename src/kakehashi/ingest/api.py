@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import gzip
 import hashlib
 import json
@@ -40,7 +39,6 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +49,7 @@ from kakehashi.ingest import IngestReport, NullProgress, Progress
 from kakehashi.ingest.api_client import OpenAlexClient, Sleep, check_base_url
 from kakehashi.settings import Settings
 from kakehashi.store import Store
+from kakehashi.store.store import exclusive_lock
 
 __all__ = ["download_dir", "fetch_pages", "ingest_api"]
 
@@ -181,20 +180,9 @@ def _remove(folder: Path) -> None:
         folder.parent.rmdir()  # .api/ itself, once no other download is in it
 
 
-@contextlib.contextmanager
-def _download_lock(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestError(
-                f"another kakehashi process is downloading into {folder}; wait for it to finish."
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _download_lock(folder: Path) -> contextlib.AbstractContextManager[None]:
+    busy = IngestError(f"another kakehashi process is downloading into {folder}; wait for it to finish.")
+    return exclusive_lock(folder / ".lock", busy)
 
 
 # -- fetching ------------------------------------------------------------------

@@ -38,7 +38,7 @@ from kakehashi._version import __version__
 from kakehashi.errors import StoreError
 from kakehashi.model import tables as model
 
-__all__ = ["Store", "Transaction"]
+__all__ = ["Store", "Transaction", "exclusive_lock"]
 
 MANIFEST = "manifest.json"
 JOURNAL = ".journal.json"
@@ -68,6 +68,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, busy: Exception) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing); raise ``busy`` if another process has it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _now() -> str:
@@ -109,18 +124,11 @@ class Store:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / LOCK, "a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise StoreError(
-                    f"store {self.path} is being written by another kakehashi process; wait for it to finish."
-                ) from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        busy = StoreError(
+            f"store {self.path} is being written by another kakehashi process; wait for it to finish."
+        )
+        with exclusive_lock(self.path / LOCK, busy):
+            yield
 
     def _recover(self) -> None:
         journal = self.path / JOURNAL
