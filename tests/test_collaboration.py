@@ -189,3 +189,31 @@ def test_growth_without_years_spans_the_data(tables):
     got = rows(growth(tables, Scope()), ["country"])
     assert (got[("JP",)]["year_from"], got[("JP",)]["year_to"]) == (2020, 2021)
     assert got[("JP",)]["cagr_frac"] == pytest.approx(-1 / 6)
+
+
+def test_by_field(tmp_path, engine):
+    # W1 (2020, field 17): JP and US authors → JP 1 whole, 1/2 fractional, international.
+    # W2 (2020, field 17): JP only → JP 1. W3 (2020, field 22): JP only. W4: no field, left out.
+    # W5 (2022, field 17): JP only — the growth end year.
+    works = [
+        {"work_id": "W1", "year": 2020, "field_id": 17},
+        {"work_id": "W2", "year": 2020, "field_id": 17},
+        {"work_id": "W3", "year": 2020, "field_id": 22},
+        {"work_id": "W4", "year": 2020},
+        {"work_id": "W5", "year": 2022, "field_id": 17},
+    ]
+    affs = [aff("W1", 0, None, "JP"), aff("W1", 1, None, "US")] + [
+        aff(w, 0, None, "JP") for w in ("W2", "W3", "W4", "W5")
+    ]
+    t = open_store(build_store(tmp_path / "s", works=works, affiliations=affs), engine)
+    got = rows(collaboration(t, Scope(by="field")), ["country", "field_id", "year"])
+    assert set(got) == {("JP", 17, 2020), ("JP", 22, 2020), ("US", 17, 2020), ("JP", 17, 2022)}
+    jp17 = got[("JP", 17, 2020)]
+    assert (jp17["p_whole"], jp17["p_frac"], jp17["p_intl"]) == (2, pytest.approx(1.5), 1)
+    assert got[("JP", 22, 2020)]["p_intl"] == 0
+    # Growth of JP in field 17, 2020 → 2022: whole 2 → 1 over 2 years: (1/2)^(1/2) − 1.
+    g = rows(growth(t, Scope(years=(2020, 2022), by="field")), ["country", "field_id"])
+    assert g[("JP", 17)]["cagr_whole"] == pytest.approx(0.5**0.5 - 1)
+    assert g[("JP", 22)]["cagr_whole"] is None  # no field-22 works in 2022
+    cov = rows(coverage(t, Scope(by="field")), ["year", "field_id"])
+    assert cov[(2020, 17)]["works"] == 2 and cov[(2020, None)]["works"] == 1

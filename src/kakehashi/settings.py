@@ -55,6 +55,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated ISO codes of the 'like-minded' group (志を同じくする国・地域, S-2, P-3).",
     ),
     Setting("lang", "ja", "Language of the UI and reports: ja or en.", ("ja", "en")),
+    Setting(
+        "web_max_rows", 50_000, "Most rows one API response or download carries; longer results are cut."
+    ),
+    Setting("web_timeout", 30.0, "Seconds a web query may run before it is cut with a 503 error."),
+    Setting(
+        "web_cache_entries", 512, "Results the web server keeps per store version (least recently used go)."
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

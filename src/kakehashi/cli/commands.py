@@ -35,6 +35,7 @@ def indicator(
     country_scheme: str = typer.Option(
         None, "--country-scheme", help="separate (default) or china (HK, MO → CN)."
     ),
+    by: str = typer.Option(None, "--by", help="coverage/collaboration/growth broken down by: field."),
     level: str = typer.Option("country", "--level", help="partners: country or institution."),
     resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples for stability intervals."),
     confidence: float = typer.Option(0.95, "--confidence", help="Level of the stability intervals."),
@@ -72,6 +73,7 @@ def indicator(
         smooth=smooth,
         counting=counting,
         country_scheme=settings.country_scheme,
+        by=by,
         level=level,
         resamples=resamples,
         confidence=confidence,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
-__all__ = ["ENGINES", "Tables", "open_store"]
+__all__ = ["ENGINES", "Tables", "interrupt", "open_store"]
 
 ENGINES = ("duckdb", "spark")
 
@@ -67,3 +67,11 @@ def open_store(store: Store, engine: str = "duckdb", settings: Settings | None =
         else:
             tables[spec.name] = eng.empty_table(backend, spec)
     return Tables(engine, backend, tables, store.provenance())
+
+
+def interrupt(tables: Tables) -> None:
+    """Stop the query running on ``tables``' connection (a web request past its time limit)."""
+    if tables.engine == "duckdb":
+        tables.backend.con.interrupt()
+    else:
+        tables.backend._session.sparkContext.cancelAllJobs()

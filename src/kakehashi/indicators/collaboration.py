@@ -36,13 +36,15 @@ def coverage(t: Tables, scope: Scope) -> ir.Table:
         t["affiliations"].filter(t["affiliations"].country_code.notnull()).select("work_id").distinct()
     )
     flagged = w.left_join(with_country.mutate(_c=ibis.literal(1)), "work_id")
-    out = flagged.group_by("year").aggregate(
+    by = scope.by_columns()
+    out = flagged.group_by(["year", *by]).aggregate(
         works=flagged.count(),
         works_with_country=flagged._c.count(),
         works_with_field=flagged.field_id.count(),
     )
     out = out.mutate(p_unknown=out.works - out.works_with_country)
-    return _years(out.select("year", "works", "works_with_country", "p_unknown", "works_with_field"), scope)
+    cols = ["year", *by, "works", "works_with_country", "p_unknown", "works_with_field"]
+    return _years(out.select(*cols), scope)
 
 
 def collaboration(t: Tables, scope: Scope) -> ir.Table:
@@ -57,38 +59,45 @@ def collaboration(t: Tables, scope: Scope) -> ir.Table:
     - ``p_industry``: works with the country and an institution of type
       company (産学共著), anywhere in the work.
 
+    With ``scope.by == "field"`` the rows are per country × field × year
+    (works without a field left out), as NISTEP's field tables are.
+
     Serves S-4 and D-1. Counting as the Leiden Ranking's (author-level
     fractional) and NISTEP's whole count ("involvement").
     """
     works = scope.works(t["works"])
+    by = scope.by_columns()
+    if by:
+        works = works.filter(works.field_id.notnull())
     aff = t["affiliations"]
     wc = counting.work_countries(works, aff, scope)
     nc = counting.n_countries(wc)
+    if by:
+        wc = wc.join(works.select("work_id", *by), "work_id")
     companies = t["institutions"].filter(t["institutions"].type == "company").select("institution_id")
     industry = aff.semi_join(companies, "institution_id").select("work_id").distinct()
     flagged = (
         wc.join(nc, "work_id")
         .left_join(industry.mutate(_ind=ibis.literal(1)), "work_id")
-        .select("work_id", "year", "country", "n_countries", "_ind")
+        .select("work_id", "year", "country", *by, "n_countries", "_ind")
     )
-    whole = flagged.group_by(["country", "year"]).aggregate(
+    keys = ["country", *by, "year"]
+    whole = flagged.group_by(keys).aggregate(
         p_whole=flagged.count(),
         p_intl=(flagged.n_countries >= 2).cast("int64").sum(),
         p_industry=flagged._ind.count(),
     )
     ww = counting.work_weights(works, aff, scope)
-    frac = ww.group_by(["country", "year"]).aggregate(p_frac=ww.w.sum())
-    out = whole.join(frac, ["country", "year"]).select(
-        "country", "year", "p_whole", "p_frac", "p_intl", "p_industry"
-    )
-    out = counting.smooth(out, ["country"], ["p_whole", "p_frac", "p_intl", "p_industry"], scope)
+    if by:
+        ww = ww.join(works.select("work_id", *by), "work_id")
+    frac = ww.group_by(keys).aggregate(p_frac=ww.w.sum())
+    out = whole.join(frac, keys).select(*keys, "p_whole", "p_frac", "p_intl", "p_industry")
+    out = counting.smooth(out, ["country", *by], ["p_whole", "p_frac", "p_intl", "p_industry"], scope)
     out = out.mutate(
         pp_intl=out.p_intl.cast("float64") / out.p_whole,
         foreign_contribution=out.p_whole.cast("float64") - out.p_frac,
     )
-    out = out.select(
-        "country", "year", "p_whole", "p_frac", "p_intl", "pp_intl", "foreign_contribution", "p_industry"
-    )
+    out = out.select(*keys, "p_whole", "p_frac", "p_intl", "pp_intl", "foreign_contribution", "p_industry")
     if scope.country is not None:
         out = out.filter(out.country == scope.country)
     return _years(out, scope)
@@ -104,7 +113,9 @@ def growth(t: Tables, scope: Scope) -> ir.Table:
     null. Serves S-4: the speed of growth is the strategy's concern.
     """
     if scope.years is not None and scope.years[0] == scope.years[1]:
-        raise ConfigError("growth needs --years FROM-TO with FROM < TO, e.g. --years 2012-2022.")
+        raise ConfigError(
+            "growth needs --years FROM-TO with FROM < TO, e.g. --years 2012-2022.", parameter="years"
+        )
     c = collaboration(t, scope)
     if scope.years is not None:
         bounds = ibis.memtable(
@@ -113,34 +124,33 @@ def growth(t: Tables, scope: Scope) -> ir.Table:
     else:
         bounds = c.aggregate(y0=c.year.min().cast("int32"), y1=c.year.max().cast("int32"))
     cb = c.cross_join(bounds)
+    k = ["country", *scope.by_columns()]
     a = cb.filter(cb.year == cb.y0).select(
-        "country", w0=cb.p_whole.cast("float64"), f0=cb.p_frac, i0=cb.p_intl.cast("float64")
+        *k, w0=cb.p_whole.cast("float64"), f0=cb.p_frac, i0=cb.p_intl.cast("float64")
     )
     b = cb.filter(cb.year == cb.y1).select(
-        "country", w1=cb.p_whole.cast("float64"), f1=cb.p_frac, i1=cb.p_intl.cast("float64")
+        *k, w1=cb.p_whole.cast("float64"), f1=cb.p_frac, i1=cb.p_intl.cast("float64")
     )
     # Every country seen at either end; one missing at an end gets null rates.
-    keys = ibis.union(a.select("country"), b.select("country"), distinct=True).cross_join(bounds)
-    j = keys.left_join(a, "country").left_join(b, "country")
-    j = j.select("country", "y0", "y1", "w0", "f0", "i0", "w1", "f1", "i1")
+    keys = ibis.union(a.select(*k), b.select(*k), distinct=True).cross_join(bounds)
+    j = keys.left_join(a, k).left_join(b, k)
+    j = j.select(*k, "y0", "y1", "w0", "f0", "i0", "w1", "f1", "i1")
     span = (j.y1 - j.y0).cast("float64")
 
     def cagr(x0: ir.FloatingValue, x1: ir.FloatingValue) -> ir.FloatingValue:
         return ibis.ifelse((x0 > 0) & (span > 0), (x1 / x0) ** (1.0 / span) - 1.0, ibis.null("float64"))
 
     out = j.select(
-        "country",
+        *k,
         year_from=j.y0,
         year_to=j.y1,
         cagr_whole=cagr(j.w0, j.w1),
         cagr_frac=cagr(j.f0, j.f1),
         cagr_intl=cagr(j.i0, j.i1),
     )
-    return out.order_by("country")
+    return out.order_by(k)
 
 
 def _years(t: ir.Table, scope: Scope) -> ir.Table:
-    if scope.years is None:
-        return t.order_by([c for c in ("country", "year") if c in t.columns])
-    out = t.filter(t.year.between(*scope.years))
-    return out.order_by([c for c in ("country", "year") if c in out.columns])
+    out = t if scope.years is None else t.filter(t.year.between(*scope.years))
+    return out.order_by([c for c in ("country", "field_id", "year") if c in out.columns])

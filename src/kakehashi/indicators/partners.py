@@ -43,7 +43,8 @@ def focus_country(scope: Scope, indicator: str) -> str:
     """``scope.country``, or a :class:`ConfigError` saying the indicator needs one."""
     if scope.country is None:
         raise ConfigError(
-            f"{indicator} is computed for one focus country: give it with --country, e.g. --country JP."
+            f"{indicator} is computed for one focus country: give it with --country, e.g. --country JP.",
+            parameter="country",
         )
     return scope.country
 

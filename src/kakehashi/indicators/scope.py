@@ -111,10 +111,18 @@ class Scope:
     country_scheme: str = "separate"
     #: partners: country or institution level
     level: str = "country"
+    #: a breakdown added to the keys of coverage, collaboration and growth: "field" or None
+    by: str | None = None
     #: stability intervals: bootstrap resamples, confidence level and seed
     resamples: int = 1000
     confidence: float = 0.95
     seed: int = 0
+    #: mobility (DESIGN.md "Mobility"): career source, stage filter and the thresholds
+    careers: str = "works"
+    stage: str | None = None
+    visit_max_years: int = 2
+    min_works_per_year: int = 1
+    tie_lookback: int = 1
 
     def __post_init__(self) -> None:
         if self.period not in ("calendar", "fiscal"):
@@ -125,6 +133,8 @@ class Scope:
             )
         if self.smooth < 1:
             raise ConfigError(f"smooth {self.smooth} must be 1 or more.", parameter="smooth")
+        if self.by not in (None, "field"):
+            raise ConfigError(f"by {self.by!r}: the one breakdown is field.", parameter="by")
         if self.level not in ("country", "institution"):
             raise ConfigError(f"level {self.level!r} must be country or institution.", parameter="level")
         if self.resamples < 0:
@@ -138,6 +148,18 @@ class Scope:
                 f"country scheme {self.country_scheme!r} must be separate or china.",
                 parameter="country_scheme",
             )
+        self._check_mobility()
+
+    def _check_mobility(self) -> None:
+        if self.careers not in ("works", "author-affiliations"):
+            raise ConfigError(
+                f"careers {self.careers!r} must be works or author-affiliations.", parameter="careers"
+            )
+        if self.stage not in (None, "early", "mid", "senior"):
+            raise ConfigError(f"stage {self.stage!r} must be early, mid or senior.", parameter="stage")
+        for name, low in (("visit_max_years", 0), ("min_works_per_year", 1), ("tie_lookback", 0)):
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name} {getattr(self, name)} must be {low} or more.", parameter=name)
 
     @classmethod
     def preset(cls, name: str | None, **kw: Any) -> Scope:
@@ -175,6 +197,10 @@ class Scope:
             country=country_code(country),
             **kw,
         )
+
+    def by_columns(self) -> list[str]:
+        """The key columns the breakdown adds (``["field_id"]`` for ``by="field"``)."""
+        return ["field_id"] if self.by == "field" else []
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
