@@ -170,12 +170,23 @@ def report(
 
 
 def serve(
-    store: Path = typer.Option(..., "--store"),
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    store: Path = typer.Option(..., "--store", help="The store folder (read only)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    lang: str = typer.Option(None, "--lang", help="Default language of the pages: ja (default) or en."),
 ) -> None:
-    """Serve the dashboard and JSON API (comes with the dashboard issue)."""
-    raise ConfigError("`kakehashi serve` is not built yet: it comes with the dashboard (issue 5).")
+    """Serve the dashboard and the read-only JSON API over a store."""
+    import uvicorn
+
+    from kakehashi.settings import Settings
+    from kakehashi.web import create_app
+
+    settings = Settings.load(engine=engine, lang=lang)
+    app = create_app(store, settings)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"kakehashi: serving {store} at http://{shown}:{port}/ (API /api/v1, docs /api/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def demo(

@@ -1,0 +1,175 @@
+"""The dashboard's HTML pages: filters in the URL, Japanese by default, English with ``?lang=en``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kakehashi.errors import ConfigError
+from kakehashi.i18n import country_name, field_name, t
+from kakehashi.indicators import Scope
+from kakehashi.model.reference import countries, fields
+from kakehashi.web import views
+from kakehashi.web.api import service_of, works_result
+from kakehashi.web.figures import qs
+from kakehashi.web.params import YEARS_PATTERN, CellParams, Counting, Lang, Period, ScopeParams
+from kakehashi.web.service import Service
+
+__all__ = ["PageParams", "router", "templates"]
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+router = APIRouter(include_in_schema=False)
+
+#: rows of the works page (all of them through its CSV link)
+WORKS_SHOWN = 500
+
+#: (path, catalogue key, view) of the pages in the navigation; the brain-circulation and
+#: institutions pages join when their indicators are in INDICATORS (issue 4).
+PAGES: list[tuple[str, str, Callable[[Service, Scope, str], views.View]]] = [
+    ("/", "web.nav_overview", views.overview),
+    ("/partners", "web.nav_partners", views.partners),
+    ("/quality", "web.nav_quality", views.quality),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class PageParams:
+    """The filters of every page; their values live in the URL so a view can be bookmarked."""
+
+    country: Annotated[str, Query(description="ISO code of the focus country.", max_length=8)] = "JP"
+    # A form sends empty fields as "", which here means "not given".
+    years: Annotated[
+        str | None, Query(description="A span like 2012-2022.", pattern=r"^$|" + YEARS_PATTERN)
+    ] = "2012-2022"
+    field: Annotated[
+        str | None, Query(description="OpenAlex field id; empty: all.", pattern=r"^\d{0,6}$")
+    ] = None
+    counting: Counting = "whole"
+    period: Period = "calendar"
+    lang: Lang = None
+
+    def query(self) -> dict[str, Any]:
+        q = {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, "")}
+        if "field" in q:
+            q["field"] = int(q["field"])
+        return q
+
+
+def _country_options(lang: str) -> list[tuple[str, str]]:
+    codes = countries().column("code").to_pylist()
+    return sorted(((c, f"{country_name(c, lang)} ({c})") for c in codes), key=lambda o: o[1])
+
+
+def _field_options(lang: str) -> list[tuple[int, str]]:
+    f = fields().to_pydict()
+    return [(i, field_name(i, lang)) for i, lv in zip(f["id"], f["level"], strict=True) if lv == "field"]
+
+
+def _context(request: Request, svc: Service, path: str, query: dict[str, Any], lang: str) -> dict[str, Any]:
+    other = "en" if lang == "ja" else "ja"
+    base = {k: v for k, v in query.items() if k != "lang"}
+    return {
+        "request": request,
+        "lang": lang,
+        "t": lambda key, **kw: t(key, lang, **kw),
+        "path": path,
+        "query": query,
+        "nav": [(p, t(key, lang), f"{p}?{qs({**base, 'lang': lang})}") for p, key, _ in PAGES],
+        "lang_link": f"{path}?{qs({**base, 'lang': other})}",
+        "countries": _country_options(lang),
+        "fields": _field_options(lang),
+        "synthetic": svc.store.is_synthetic,
+    }
+
+
+def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Callable[..., HTMLResponse]:
+    def handler(
+        request: Request,
+        svc: Annotated[Service, Depends(service_of)],
+        p: Annotated[PageParams, Depends()],
+    ) -> HTMLResponse:
+        lang = p.lang or svc.settings.lang
+        ctx = _context(request, svc, path, p.query(), lang)
+        try:
+            q = p.query()
+            scope = ScopeParams(
+                country=p.country,
+                years=q.get("years", "2012-2022"),
+                field=q.get("field"),
+                counting=p.counting,
+                period=p.period,
+            ).scope(svc.settings.country_scheme)
+            if scope.years is None or scope.years[0] >= scope.years[1]:
+                raise ConfigError(t("web.years_span", lang), parameter="years")
+            ctx["view"] = view(svc, scope, lang)
+        except ConfigError as exc:
+            ctx["error"] = str(exc)
+            return _render(request, "page.html", ctx, 422)
+        return _render(request, "page.html", ctx)
+
+    handler.__name__ = "page_" + (path.strip("/") or "overview")
+    return handler
+
+
+for _path, _key, _view in PAGES:
+    router.add_api_route(_path, _page(_path, _view), methods=["GET"], response_class=HTMLResponse)
+
+
+@router.get("/works", response_class=HTMLResponse)
+def works_page(
+    request: Request,
+    svc: Annotated[Service, Depends(service_of)],
+    p: Annotated[ScopeParams, Depends()],
+    c: Annotated[CellParams, Depends()],
+) -> HTMLResponse:
+    lang = p.lang or svc.settings.lang
+    query = {**{k: v for k, v in dataclasses.asdict(p).items() if v is not None}, **c.query()}
+    query.pop("limit", None)
+    ctx = _context(request, svc, "/works", {**query, "lang": lang}, lang)
+    try:
+        scope = p.scope(svc.settings.country_scheme)
+        result = works_result(svc, scope, c.cell(), WORKS_SHOWN)
+    except ConfigError as exc:
+        ctx["error"] = str(exc)
+        return _render(request, "works.html", ctx, 422)
+    api_q = qs({**query, "lang": lang})
+    ctx.update(
+        works=result.table.to_pylist(),
+        truncated=result.truncated,
+        shown=result.table.num_rows,
+        cell=_cell_words(query, lang),
+        csv=f"/api/v1/works.csv?{api_q}",
+        xlsx=f"/api/v1/works.xlsx?{api_q}",
+        json=f"/api/v1/works?{api_q}",
+    )
+    return _render(request, "works.html", ctx)
+
+
+def _cell_words(query: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    out = []
+    for k, v in query.items():
+        if k in ("country", "partner"):
+            out.append((t(f"column.{k}", lang), f"{country_name(v, lang)} ({v})"))
+        elif k == "field":
+            out.append((t("column.field_id", lang), f"{field_name(int(v), lang)} ({v})"))
+        elif k == "scope":
+            out.append((t("column.scope", lang), t(f"value.scope.{v}", lang)))
+        elif k == "collab_type":
+            out.append((t("column.collab_type", lang), t(f"value.collab_type.{v}", lang)))
+        elif k == "counting":
+            out.append((t("web.filter_counting", lang), t(f"web.{v}", lang)))
+        elif k == "top":
+            out.append((t("column.p_top10" if v == "top10" else "column.p_top1", lang), "✓"))
+        else:
+            out.append((k, str(v)))
+    return out

@@ -1,0 +1,188 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright (issue 5 acceptance).
+
+A `kakehashi serve` subprocess serves a small demo store on a free loopback
+port; every page is opened in Japanese and English, charts must contain
+marks (not an empty box), a filter change must redraw the chart and show in
+the URL, a chart's CSV must equal the API's rows, a click on a bar must list
+the works behind it. Screenshots go to ``test-artifacts/``.
+
+Skipped, with the reason, where ``/usr/bin/chromium`` is absent (the Debian
+package ``chromium``, installed by ``make setup`` as root).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs the Debian package chromium (/usr/bin/chromium); `make setup` installs it as root",
+    ),
+]
+
+PAGES = ["/", "/partners", "/quality"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return bytes(r.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from kakehashi.ingest.demo import build_demo
+    from kakehashi.store import Store
+
+    store = tmp_path_factory.mktemp("browser") / "store"
+    build_demo(Store.open(store, create=True), works=20_000, seed=3)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kakehashi", "serve", "--store", str(store), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "KAKEHASHI_LANG": "ja"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(base + "/api/v1/meta")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    raise RuntimeError(f"kakehashi serve did not start: {out}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _wait_charts(page) -> list:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.rendered)", timeout=30_000
+    )
+    return page.query_selector_all(".chart")
+
+
+def _marks(chart) -> int:  # type: ignore[no-untyped-def]
+    return int(chart.evaluate("c => c.querySelectorAll('svg .mark-rect path, svg .mark-symbol path').length"))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_draws_its_charts(server: str, page, path: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}{path}?lang={lang}")
+    charts = _wait_charts(page)
+    assert charts, f"{path} has no chart"
+    for c in charts:
+        assert c.get_attribute("data-rendered") == "true", c.inner_text()
+        assert _marks(c) > 0, f"{path}: chart {c.get_attribute('id')} is an empty box"
+    banner = page.inner_text("#synthetic-banner")
+    assert ("合成デモデータ" if lang == "ja" else "Synthetic demo data") in banner
+    assert page.get_attribute("html", "lang") == lang
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = (path.strip("/") or "overview") + f"-{lang}.png"
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_a_filter_change_redraws_the_chart_and_the_url(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/partners?country=JP&years=2012-2022")
+    _wait_charts(page)
+    before = page.text_content("#spec-partners_nab")
+    with page.expect_navigation():
+        page.select_option("select[name=country]", "US")
+    charts = _wait_charts(page)
+    assert "country=US" in page.url
+    assert page.text_content("#spec-partners_nab") != before
+    assert all(_marks(c) > 0 for c in charts)
+
+
+def test_the_csv_download_equals_the_api_rows(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/?country=JP&years=2012-2022")
+    _wait_charts(page)
+    link = page.query_selector("#figure-cagr a.download[data-format=csv]")
+    assert link is not None
+    with page.expect_download() as dl:
+        link.click()
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV for Excel starts with the byte-order mark"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    href = link.get_attribute("href") or ""
+    api = json.loads(_get(server + href.replace(".csv?", "?")))
+    assert [r["country"] for r in rows] == [r["country"] for r in api["rows"]]
+    for got, want in zip(rows, api["rows"], strict=True):
+        for col in api["columns"]:
+            w = want[col]
+            assert got[col] == ("" if w is None else str(w)), col
+
+
+def test_clicking_a_bar_lists_the_works_behind_it(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/?country=JP&years=2012-2022&lang=en")
+    _wait_charts(page)
+    bar = page.query_selector("#chart-pp_intl svg .mark-rect path")
+    assert bar is not None
+    with page.expect_navigation():
+        bar.click()
+    assert "/works?" in page.url and "scope=intl" in page.url
+    count = page.inner_text("#works-count")
+    assert count and not count.startswith("0 ")
+    dois = page.query_selector_all("#works a.doi")
+    assert dois and (dois[0].get_attribute("href") or "").startswith("https://doi.org/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "works-en.png"), full_page=True)
