@@ -25,6 +25,10 @@ ALLOWED = {
     "store": {"model", "engines", "errors", "_version"},
     "ingest": {"model", "store", "engines", "errors", "settings", "_version", "i18n"},
     "i18n": {"model"},
+    "report": {
+        *("strategy", "indicators", "engines", "store", "model"),
+        *("i18n", "settings", "errors", "_version"),
+    },
     "web": {"strategy", "indicators", "engines", "store", "model", "i18n", "settings", "errors", "_version"},
     "cli": {
         "errors",

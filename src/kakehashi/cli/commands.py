@@ -159,14 +159,38 @@ def works(
 
 
 def report(
-    store: Path = typer.Option(..., "--store"),
-    lang: str = typer.Option("ja", "--lang"),
-    out: Path = typer.Option(..., "--out"),
+    store: Path = typer.Option(..., "--store", help="The store folder."),
+    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+    out: Path = typer.Option(..., "--out", help="The report file: FILE.html (standalone) or FILE.pdf (A4)."),
+    country: str = typer.Option("JP", "--country", help="The focus country."),
+    years: str = typer.Option("2012-2022", "--years", help="The span of the growth and partner figures."),
+    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
 ) -> None:
-    """Write the bilingual briefing report (comes with the dashboard issue)."""
-    raise ConfigError(
-        "`kakehashi report` is not built yet: it comes with the dashboard and report (issue 5)."
+    """Write the briefing for a committee: key findings, charts, tables and methods."""
+    from kakehashi.indicators.scope import country_code, parse_years
+    from kakehashi.report import DEBIAN_PACKAGE, cjk_font, write_report
+    from kakehashi.settings import Settings
+    from kakehashi.store import Store
+
+    settings = Settings.load(engine=engine, lang=lang)
+    yr = parse_years(years)
+    if yr is None or yr[0] == yr[1]:
+        raise ConfigError(f"--years {years!r} must be a span like 2012-2022 (first < last).")
+    if out.suffix.lower() == ".pdf" and cjk_font() is None:
+        typer.echo(
+            f"kakehashi: the Japanese font is missing (Debian package {DEBIAN_PACKAGE}); "
+            "Japanese text in the PDF will not render.",
+            err=True,
+        )
+    path = write_report(
+        Store.open(store),
+        lang=settings.lang,
+        out=out,
+        settings=settings,
+        country=country_code(country, parameter="--country") or "JP",
+        years=yr,
     )
+    typer.echo(str(path))
 
 
 def serve(
