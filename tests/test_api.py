@@ -1,0 +1,270 @@
+"""The JSON API and the pages of `kakehashi serve`, against a small demo store (no network).
+
+The one error shape ``{"status", "message", "parameter"}`` is pinned here;
+the OpenAPI schema is fuzzed by schemathesis (no request may give a 500).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from kakehashi.indicators import INDICATORS
+from kakehashi.settings import Settings
+
+ERROR_KEYS = {"status", "message", "parameter"}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from kakehashi.ingest.demo import build_demo
+    from kakehashi.store import Store
+
+    path = tmp_path_factory.mktemp("api") / "store"
+    build_demo(Store.open(path, create=True), works=20_000, seed=11)
+    return path
+
+
+def _settings(**kw: Any) -> Settings:
+    return Settings.load(config_file=None, env={}).replace(**kw)
+
+
+@pytest.fixture(scope="module")
+def app(store: Path) -> Any:
+    from kakehashi.web import create_app
+
+    return create_app(store, _settings())
+
+
+def get(app: Any, url: str) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kakehashi.test") as c:
+            return await c.get(url)
+
+    return asyncio.run(go())
+
+
+PARAMS = {
+    "partners": "country=JP&years=2012-2022",
+    "complementarity": "country=JP&years=2012-2022",
+    "growth": "years=2012-2022",
+    "impact": "country=JP&years=2020-2022&resamples=50",
+}
+
+
+@pytest.mark.parametrize("name", list(INDICATORS))
+def test_every_indicator_has_an_endpoint_with_the_contract_columns(app: Any, name: str) -> None:
+    r = get(app, f"/api/v1/indicators/{name}?{PARAMS.get(name, 'country=JP&years=2018-2022')}")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    _, keys, values = INDICATORS[name]
+    assert set(keys) | set(values) <= set(doc["columns"])
+    assert set(doc) >= {"provenance", "columns", "labels", "rows", "truncated", "total_rows"}
+    assert doc["provenance"]["synthetic"] is True
+    assert doc["provenance"]["parameters"]["indicator"] == name
+    assert all(set(row) == set(doc["columns"]) for row in doc["rows"])
+
+
+def test_labels_follow_the_language(app: Any) -> None:
+    ja = get(app, "/api/v1/indicators/collaboration?country=JP&years=2022").json()
+    en = get(app, "/api/v1/indicators/collaboration?country=JP&years=2022&lang=en").json()
+    assert ja["labels"]["pp_intl"] == "国際共著率"
+    assert en["labels"]["pp_intl"] == "International co-authorship rate"
+    assert ja["rows"] == en["rows"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("/api/v1/indicators/coverage?country=XX", 422, "country"),
+        ("/api/v1/indicators/coverage?years=2022-2012", 422, "years"),
+        ("/api/v1/indicators/coverage?years=twenty", 422, "years"),
+        ("/api/v1/indicators/coverage?counting=both", 422, "counting"),
+        ("/api/v1/indicators/coverage?period=school", 422, "period"),
+        ("/api/v1/indicators/coverage?field=99", 422, "field"),
+        ("/api/v1/indicators/coverage?field=abc", 422, "field"),
+        ("/api/v1/indicators/impact?resamples=-1", 422, "resamples"),
+        ("/api/v1/indicators/impact?preset=leiden", 422, "preset"),
+        ("/api/v1/indicators/partners", 422, "country"),
+        ("/api/v1/indicators/growth?years=2020", 422, "years"),
+        ("/api/v1/indicators/collaboration.csv?country=XX", 422, "country"),
+        ("/api/v1/works?partner=ZZ", 422, "partner"),
+        ("/api/v1/works?collab_type=bilateral", 422, "collab_type"),
+        ("/api/v1/works?limit=0", 422, "limit"),
+        ("/api/v1/indicators/nope", 404, None),
+        ("/api/v1/indicators/institution-profile", 404, None),
+        ("/api/v1/nothing", 404, None),
+    ],
+)
+def test_errors_have_one_shape_naming_the_parameter(
+    app: Any, url: str, status: int, parameter: str | None
+) -> None:
+    r = get(app, url)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == ERROR_KEYS
+    assert body["status"] == status
+    assert body["parameter"] == parameter
+    assert isinstance(body["message"], str) and body["message"]
+
+
+def test_results_are_cut_at_the_row_cap_and_say_so(store: Path) -> None:
+    from kakehashi.web import create_app
+
+    small = create_app(store, _settings(web_max_rows=5))
+    doc = get(small, "/api/v1/indicators/collaboration?years=2022").json()
+    assert len(doc["rows"]) == 5
+    assert doc["truncated"] is True and doc["total_rows"] > 5
+    works = get(small, "/api/v1/works?country=JP&year=2022").json()
+    assert len(works["rows"]) == 5 and works["truncated"] is True
+    csv_rows = list(csv.reader(io.StringIO(get(small, "/api/v1/works.csv?country=JP&year=2022").text)))
+    assert len(csv_rows) == 1 + 5
+
+
+def test_a_second_call_is_served_from_the_cache(app: Any) -> None:
+    svc = app.state.service
+    url = "/api/v1/indicators/collab-types?country=KR&years=2015-2016"
+    before = svc.computed
+    first = get(app, url)
+    assert svc.computed == before + 1
+    second = get(app, url)
+    assert svc.computed == before + 1, "the second call computed again"
+    assert first.content == second.content
+    get(app, url + "&counting=fractional")
+    assert svc.computed == before + 2, "other parameters are another cache entry"
+    # The CSV of the same figure is the same cached result.
+    get(app, url.replace("collab-types?", "collab-types.csv?"))
+    assert svc.computed == before + 2
+
+
+def test_a_new_store_version_is_not_served_from_the_cache(app: Any) -> None:
+    svc = app.state.service
+    key = ("test-key",)
+    svc.run(key, lambda t: __import__("pyarrow").table({"x": [1]}), {})
+    assert svc.cached(key) is not None
+    svc._version = "another-version"  # what a new ingest's manifest would say
+    try:
+        assert svc.cached(key) is None
+    finally:
+        svc._version = svc.store.version
+
+
+def test_csv_and_xlsx_rows_equal_the_json_rows(app: Any) -> None:
+    q = "country=JP&years=2012-2022"
+    doc = get(app, f"/api/v1/indicators/collaboration?{q}").json()
+    raw = get(app, f"/api/v1/indicators/collaboration.csv?{q}")
+    assert raw.headers["content-type"].startswith("text/csv")
+    assert raw.content.startswith(b"\xef\xbb\xbf"), "UTF-8 with the byte-order mark Excel needs"
+    rows = list(csv.DictReader(io.StringIO(raw.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == doc["columns"]
+    assert len(rows) == len(doc["rows"])
+    for got, want in zip(rows, doc["rows"], strict=True):
+        assert got == {k: "" if v is None else str(v) for k, v in want.items()}
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(get(app, f"/api/v1/indicators/collaboration.xlsx?{q}").content))
+    data = list(wb["data"].iter_rows(values_only=True))
+    assert list(data[0]) == doc["columns"]
+    # Excel keeps 15 significant digits.
+    for got_x, want_x in zip(data[1:], doc["rows"], strict=True):
+        for g, w in zip(got_x, want_x.values(), strict=True):
+            assert g == (pytest.approx(w, rel=1e-14) if isinstance(w, float) else w)
+    assert "provenance" in wb.sheetnames
+
+
+def test_works_behind_a_cell_carry_dois_and_add_up(app: Any) -> None:
+    collab = get(app, "/api/v1/indicators/collaboration?country=JP&years=2020").json()["rows"][0]
+    works = get(app, "/api/v1/works?country=JP&year=2020&scope=intl").json()
+    assert len(works["rows"]) == collab["p_intl"]
+    assert "doi" in works["columns"] and any(w["doi"] for w in works["rows"])
+    frac = get(app, "/api/v1/works?country=JP&year=2020&counting=fractional").json()
+    assert sum(w["weight"] for w in frac["rows"]) == pytest.approx(collab["p_frac"])
+
+
+def test_meta_names_the_store_countries_fields_and_indicators(app: Any) -> None:
+    meta = get(app, "/api/v1/meta?lang=en").json()
+    assert meta["provenance"]["synthetic"] is True
+    assert meta["newest_year"] == 2024
+    assert {"code": "JP", "name": "Japan"} in meta["countries"]
+    assert {"id": 17, "name": "Computer Science"} in meta["fields"]
+    assert set(meta["indicators"]) == set(INDICATORS)
+    assert meta["limits"]["max_rows"] == 50_000
+    assert "synthetic demo data" in meta["source"]
+
+
+def test_a_query_past_the_time_limit_is_cut_with_503(store: Path) -> None:
+    from kakehashi.web import create_app
+
+    slow = create_app(store, _settings(web_timeout=0.01))
+    r = get(slow, "/api/v1/indicators/impact?years=2000-2024&resamples=2000")
+    assert r.status_code == 503
+    body = r.json()
+    assert set(body) == ERROR_KEYS and body["status"] == 503 and "web_timeout" in body["message"]
+
+
+def test_nothing_writes(app: Any) -> None:
+    for route in app.routes:
+        methods = getattr(route, "methods", None) or set()
+        assert methods <= {"GET", "HEAD"}, f"{route.path} accepts {methods}"
+
+
+def test_the_openapi_schema_documents_parameters_and_errors(app: Any) -> None:
+    schema = get(app, "/openapi.json").json()
+    op = schema["paths"]["/api/v1/indicators/{name}"]["get"]
+    names = {p["name"] for p in op["parameters"]}
+    assert names >= {"name", "country", "years", "field", "types", "period", "preset", "smooth", "counting"}
+    assert names >= {"country_scheme", "level", "resamples", "confidence", "seed", "lang"}
+    assert {"404", "422", "503"} <= set(op["responses"])
+    assert set(schema["components"]["schemas"]["Problem"]["properties"]) == ERROR_KEYS
+    assert {"/api/v1/works", "/api/v1/meta", "/api/v1/indicators/{name}.csv"} <= set(schema["paths"])
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("path", ["/", "/partners", "/quality", "/works?country=JP&year=2022&scope=intl"])
+def test_pages_render_with_the_synthetic_banner(app: Any, path: str, lang: str) -> None:
+    sep = "&" if "?" in path else "?"
+    r = get(app, f"{path}{sep}lang={lang}")
+    assert r.status_code == 200, r.text[:500]
+    assert 'id="synthetic-banner"' in r.text
+    assert ("合成デモデータ" if lang == "ja" else "Synthetic demo data") in r.text
+    assert f'<html lang="{lang}">' in r.text
+    assert "https://cdn" not in r.text and "/static/vendor/vega.min.js" in r.text
+
+
+def test_a_bad_filter_gives_a_page_that_says_so(app: Any) -> None:
+    r = get(app, "/partners?country=XX")
+    assert r.status_code == 422
+    assert 'id="error"' in r.text and "XX" in r.text
+
+
+def test_the_vendored_libraries_are_served(app: Any) -> None:
+    for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "LICENSE.vega"):
+        r = get(app, f"/static/vendor/{name}")
+        assert r.status_code == 200 and len(r.content) > 1000
+
+
+# -- schemathesis: fuzz the OpenAPI schema; no request may give a 500 -----------
+def test_no_request_gives_a_server_error(app: Any) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operations = [op.ok() for op in schema.get_all_operations()]
+    assert len(operations) >= 7
+
+    for op in operations:
+
+        @given(case=op.as_strategy())
+        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def fuzz(case: Any) -> None:
+            case.call_and_validate(checks=[not_a_server_error])
+
+        fuzz()
