@@ -56,6 +56,21 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("lang", "ja", "Language of the UI and reports: ja or en.", ("ja", "en")),
     Setting(
+        "mobility_visit_max_years",
+        2,
+        "Mobility: a move X→Y is a visit when the next move Y→X comes at most this many years later.",
+    ),
+    Setting(
+        "mobility_min_works_per_year",
+        1,
+        "Mobility: works with a known-country affiliation an author needs in a year for it to be active.",
+    ),
+    Setting(
+        "mobility_tie_lookback",
+        1,
+        "Mobility: previous active years whose affiliations break a main-country tie (0: alphabetical).",
+    ),
+    Setting(
         "web_max_rows", 50_000, "Most rows one API response or download carries; longer results are cut."
     ),
     Setting("web_timeout", 30.0, "Seconds a web query may run before it is cut with a 503 error."),

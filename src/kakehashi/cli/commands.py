@@ -12,9 +12,6 @@ from kakehashi.errors import ConfigError, UnknownValueError
 
 #: Contract indicators (DESIGN.md) and the issue that brings each one not built yet.
 PLANNED = {
-    "mobility-flows": 4,
-    "mobility-od": 4,
-    "mobility-classes": 4,
     "institution-profile": 4,
 }
 
@@ -37,6 +34,13 @@ def indicator(
     ),
     by: str = typer.Option(None, "--by", help="coverage/collaboration/growth broken down by: field."),
     level: str = typer.Option("country", "--level", help="partners: country or institution."),
+    careers: str = typer.Option(
+        "works", "--careers", help="mobility: careers from works or author-affiliations (OpenAlex authors)."
+    ),
+    stage: str = typer.Option(None, "--stage", help="mobility: career stage early, mid or senior."),
+    visit_years: int = typer.Option(
+        None, "--visit-years", help="mobility: longest stay abroad that is a visit (default 2 years)."
+    ),
     resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples for stability intervals."),
     confidence: float = typer.Option(0.95, "--confidence", help="Level of the stability intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed, same intervals)."),
@@ -62,7 +66,9 @@ def indicator(
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
-    settings = Settings.load(engine=engine, country_scheme=country_scheme, lang=lang)
+    settings = Settings.load(
+        engine=engine, country_scheme=country_scheme, lang=lang, mobility_visit_max_years=visit_years
+    )
     scope = Scope.from_params(
         preset=preset,
         years=years,
@@ -75,6 +81,11 @@ def indicator(
         country_scheme=settings.country_scheme,
         by=by,
         level=level,
+        careers=careers,
+        stage=stage,
+        visit_max_years=settings.mobility_visit_max_years,
+        min_works_per_year=settings.mobility_min_works_per_year,
+        tie_lookback=settings.mobility_tie_lookback,
         resamples=resamples,
         confidence=confidence,
         seed=seed,

@@ -8,6 +8,7 @@ does not know which engine runs them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["ENGINES", "Tables", "interrupt", "open_store"]
 
 ENGINES = ("duckdb", "spark")
+
+_reused = itertools.count()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +51,16 @@ class Tables(Mapping[str, "ir.Table"]):
             return self.tables[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def reuse(self, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once, for an intermediate read several times (Spark recomputes otherwise).
+
+        DuckDB: a temporary table (dropped with the connection); Spark: Ibis's
+        ``cache()``, released when the returned table is garbage collected.
+        """
+        if self.engine == "duckdb":
+            return self.backend.create_table(f"_reuse_{next(_reused)}", expr, temp=True)
+        return expr.cache()
 
 
 def open_store(store: Store, engine: str = "duckdb", settings: Settings | None = None) -> Tables:

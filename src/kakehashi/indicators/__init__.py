@@ -9,6 +9,7 @@ engine; nothing here imports pandas.
 from kakehashi.indicators.collab_types import collab_types
 from kakehashi.indicators.collaboration import collaboration, coverage, growth
 from kakehashi.indicators.impact import IMPACT_COLUMNS, impact
+from kakehashi.indicators.mobility import FLOW_COLUMNS, mobility_classes, mobility_flows, mobility_od
 from kakehashi.indicators.partners import partners
 from kakehashi.indicators.scope import Scope
 from kakehashi.indicators.specialisation import complementarity, specialisation
@@ -22,6 +23,9 @@ __all__ = [
     "coverage",
     "growth",
     "impact",
+    "mobility_classes",
+    "mobility_flows",
+    "mobility_od",
     "partners",
     "specialisation",
 ]
@@ -48,4 +52,7 @@ INDICATORS = {
         ("partner", "field_id"),
         ("ai_country", "ai_partner", "pp_top10_partner", "score"),
     ),
+    "mobility-flows": (mobility_flows, ("country", "year"), FLOW_COLUMNS),
+    "mobility-od": (mobility_od, ("from", "to", "kind", "stage"), ("n",)),
+    "mobility-classes": (mobility_classes, ("country", "class"), ("n",)),
 }
