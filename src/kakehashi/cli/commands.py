@@ -227,19 +227,30 @@ def serve(
 def demo(
     store: Path = typer.Option(DEFAULT_DEMO_STORE, "--store", help="Where the demo store lives."),
     works_n: int = typer.Option(200_000, "--works", help="Size of the demo world if it is built."),
+    reports: Path = typer.Option(
+        Path("reports"), "--reports", help="Where the briefing reports are written."
+    ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Print the figures and stop (no dashboard)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip writing the briefing reports."),
     country: str = typer.Option("JP", "--country", help="The focus country."),
     years: str = typer.Option("2012-2022", "--years", help="The span of the growth figures."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address the dashboard listens on."),
+    port: int = typer.Option(8000, "--port", help="Port of the dashboard."),
     engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
     lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
 ) -> None:
-    """The main job: build the demo store if absent, then show the S-4 headline."""
+    """The main job: build the demo store if absent, show the S-4 headline, write the
+    briefing in Japanese and English, then serve the dashboard."""
     from kakehashi.cli.headline import print_headline
+    from kakehashi.errors import KakehashiError
     from kakehashi.indicators.scope import country_code, parse_years
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
     settings = Settings.load(engine=engine, lang=lang)
+    focus = country_code(country) or "JP"
+    yr = parse_years(years)
+    assert yr is not None
     if not (store / "manifest.json").exists():
         from kakehashi.cli.progress import RichProgress
         from kakehashi.ingest import demo as demo_world
@@ -247,11 +258,23 @@ def demo(
         typer.echo(f"building the demo store ({works_n:,} works) at {store} …", err=True)
         with RichProgress("demo", enabled=True) as p:
             demo_world.build_demo(Store.open(store, create=True), works=works_n, seed=1, progress=p)
-    yr = parse_years(years)
-    assert yr is not None
-    print_headline(Store.open(store), settings, country=country_code(country) or "JP", years=yr)
+    st = Store.open(store)
+    print_headline(st, settings, country=focus, years=yr)
+    if not no_report:
+        from kakehashi.report import write_report
+
+        reports.mkdir(parents=True, exist_ok=True)
+        for lg in ("ja", "en"):
+            for ext in ("html", "pdf"):
+                out = reports / f"kakehashi-briefing-{lg}.{ext}"
+                try:
+                    write_report(st, lang=lg, out=out, settings=settings, country=focus, years=yr)
+                except KakehashiError as exc:  # e.g. no Japanese font for the PDF: say so, go on
+                    typer.echo(f"kakehashi: {out} not written: {exc}", err=True)
+                    continue
+                typer.echo(f"report: {out}")
     if not no_serve:
-        typer.echo("(the dashboard arrives with issue 5; showing the headline only)", err=True)
+        serve(store=store, host=host, port=port, engine=engine, lang=lang)
 
 
 def register(app: typer.Typer) -> None:
