@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from kakehashi.errors import UnknownValueError
 from kakehashi.i18n import country_name, describe_sources, field_name
@@ -114,21 +115,27 @@ Svc = Annotated[Service, Depends(service_of)]
 IParams = Annotated[IndicatorParams, Depends()]
 
 
-def _indicator(svc: Service, name: str, p: IndicatorParams, fmt: str) -> Response:
+async def _indicator(svc: Service, name: str, p: IndicatorParams, fmt: str) -> Response:
     _known(name)
     lang = p.lang or svc.settings.lang
-    result = indicator_result(svc, name, p.scope(svc.settings.country_scheme))
-    return _send(result, fmt, lang, name)
+    scope = p.scope(svc.settings.country_scheme)
+    # A cached result is answered on the event loop; a computation goes to a worker thread.
+    result = svc.cached(("indicator", name, _scope_key(scope)))
+    if result is None:
+        result = await run_in_threadpool(indicator_result, svc, name, scope)
+    if fmt == "json":
+        return _send(result, fmt, lang, name)
+    return await run_in_threadpool(_send, result, fmt, lang, name)
 
 
 @router.get("/indicators/{name}.csv", summary="An indicator as CSV (UTF-8 with BOM, for Excel)")
-def indicator_csv(name: NamePath, p: IParams, svc: Svc) -> Response:
-    return _indicator(svc, name, p, "csv")
+async def indicator_csv(name: NamePath, p: IParams, svc: Svc) -> Response:
+    return await _indicator(svc, name, p, "csv")
 
 
 @router.get("/indicators/{name}.xlsx", summary="An indicator as an Excel workbook (data and provenance)")
-def indicator_xlsx(name: NamePath, p: IParams, svc: Svc) -> Response:
-    return _indicator(svc, name, p, "xlsx")
+async def indicator_xlsx(name: NamePath, p: IParams, svc: Svc) -> Response:
+    return await _indicator(svc, name, p, "xlsx")
 
 
 @router.get(
@@ -136,12 +143,12 @@ def indicator_xlsx(name: NamePath, p: IParams, svc: Svc) -> Response:
     summary="One indicator of the contract (DESIGN.md), as the CLI's JSON",
     responses={200: {"description": "`provenance`, `columns`, `labels`, `rows`, `truncated`, `total_rows`."}},
 )
-def indicator_json(name: NamePath, p: IParams, svc: Svc) -> Response:
+async def indicator_json(name: NamePath, p: IParams, svc: Svc) -> Response:
     """Rows of the indicator ``name`` with the contract's columns (see `/api/v1/meta`).
 
     `partners` and `complementarity` need `country`; `growth` needs `years` FROM-TO.
     """
-    return _indicator(svc, name, p, "json")
+    return await _indicator(svc, name, p, "json")
 
 
 def _works(svc: Service, p: ScopeParams, c: CellParams, fmt: str) -> Response:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from kakehashi.errors import ConfigError
 from kakehashi.i18n import country_name, field_name, t
@@ -92,13 +93,8 @@ def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200)
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
-def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Callable[..., HTMLResponse]:
-    def handler(
-        request: Request,
-        svc: Annotated[Service, Depends(service_of)],
-        p: Annotated[PageParams, Depends()],
-    ) -> HTMLResponse:
-        lang = p.lang or svc.settings.lang
+def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Callable[..., Any]:
+    def build(request: Request, svc: Service, p: PageParams, lang: str, key: Hashable) -> HTMLResponse:
         ctx = _context(request, svc, path, p.query(), lang)
         try:
             q = p.query()
@@ -115,7 +111,20 @@ def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Calla
         except ConfigError as exc:
             ctx["error"] = str(exc)
             return _render(request, "page.html", ctx, 422)
-        return _render(request, "page.html", ctx)
+        return HTMLResponse(svc.memo(key, lambda: bytes(_render(request, "page.html", ctx).body)))
+
+    async def handler(
+        request: Request,
+        svc: Annotated[Service, Depends(service_of)],
+        p: Annotated[PageParams, Depends()],
+    ) -> HTMLResponse:
+        lang = p.lang or svc.settings.lang
+        key = ("page", path, tuple(sorted(p.query().items())), lang)
+        # A page seen before (same store version and filters) is sent as rendered then.
+        html = svc.cached(("memo", key))
+        if isinstance(html, bytes):
+            return HTMLResponse(html)
+        return await run_in_threadpool(build, request, svc, p, lang, key)
 
     handler.__name__ = "page_" + (path.strip("/") or "overview")
     return handler

@@ -57,7 +57,7 @@ class Service:
         self.store = Store.open(store_path)
         self.max_rows = int(settings.web_max_rows)
         self.timeout = float(settings.web_timeout)
-        self._cache: collections.OrderedDict[Hashable, Result] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
         self._engine_lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kakehashi-q")
@@ -88,7 +88,7 @@ class Service:
         return self._tables
 
     # -- the cache -------------------------------------------------------------
-    def cached(self, key: Hashable) -> Result | None:
+    def cached(self, key: Hashable) -> Any:
         full = (self.version, key)
         with self._cache_lock:
             hit = self._cache.get(full)
@@ -96,7 +96,16 @@ class Service:
                 self._cache.move_to_end(full)
             return hit
 
-    def _remember(self, full: Hashable, result: Result) -> None:
+    def memo(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        """``make()``'s bytes (a rendered page), kept in the cache beside the results."""
+        hit = self.cached(("memo", key))
+        if isinstance(hit, bytes):
+            return hit
+        out = make()
+        self._remember((self.version, ("memo", key)), out)
+        return out
+
+    def _remember(self, full: Hashable, result: Any) -> None:
         with self._cache_lock:
             self._cache[full] = result
             while len(self._cache) > int(self.settings.web_cache_entries):
