@@ -131,6 +131,8 @@ def _fmt(col: str, v: Any, lang: str) -> str:
     if isinstance(v, float):
         if col.startswith(("pp_", "cagr_", "share")):
             return f"{v * 100:.1f}%"
+        if col.endswith("_rate"):  # mobility rates per active author: about 1 %
+            return f"{v * 100:.2f}%"
         if col in _INDEX_COLUMNS:
             return f"{v:.3f}"
         return f"{v:,.1f}"
