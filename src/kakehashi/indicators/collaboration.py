@@ -70,28 +70,26 @@ def collaboration(t: Tables, scope: Scope) -> ir.Table:
     if by:
         works = works.filter(works.field_id.notnull())
     aff = t["affiliations"]
-    wc = counting.work_countries(works, aff, scope)
-    nc = counting.n_countries(wc)
+    # One pass: the fractional weights have one row per (work, country), the
+    # rows of the whole count too, so every column comes from them, and the
+    # countries per work are a window count (docs/performance.md, issue 3).
+    ww = counting.work_weights(works, aff, scope)
+    ww = ww.mutate(n_countries=ww.count().over(group_by="work_id"))
     if by:
-        wc = wc.join(works.select("work_id", *by), "work_id")
+        ww = ww.join(works.select("work_id", *by), "work_id")
     companies = t["institutions"].filter(t["institutions"].type == "company").select("institution_id")
     industry = aff.semi_join(companies, "institution_id").select("work_id").distinct()
-    flagged = (
-        wc.join(nc, "work_id")
-        .left_join(industry.mutate(_ind=ibis.literal(1)), "work_id")
-        .select("work_id", "year", "country", *by, "n_countries", "_ind")
+    flagged = ww.left_join(industry.mutate(_ind=ibis.literal(1)), "work_id").select(
+        "work_id", "year", "country", *by, "w", "n_countries", "_ind"
     )
     keys = ["country", *by, "year"]
-    whole = flagged.group_by(keys).aggregate(
+    out = flagged.group_by(keys).aggregate(
         p_whole=flagged.count(),
+        p_frac=flagged.w.sum(),
         p_intl=(flagged.n_countries >= 2).cast("int64").sum(),
         p_industry=flagged._ind.count(),
     )
-    ww = counting.work_weights(works, aff, scope)
-    if by:
-        ww = ww.join(works.select("work_id", *by), "work_id")
-    frac = ww.group_by(keys).aggregate(p_frac=ww.w.sum())
-    out = whole.join(frac, keys).select(*keys, "p_whole", "p_frac", "p_intl", "p_industry")
+    out = out.select(*keys, "p_whole", "p_frac", "p_intl", "p_industry")
     out = counting.smooth(out, ["country", *by], ["p_whole", "p_frac", "p_intl", "p_industry"], scope)
     out = out.mutate(
         pp_intl=out.p_intl.cast("float64") / out.p_whole,

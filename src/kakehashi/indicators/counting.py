@@ -41,10 +41,16 @@ def work_weights(works: ir.Table, affiliations: ir.Table, scope: Scope) -> ir.Ta
     So the weights of a work with any known country add up to exactly 1.
     """
     a = known_affiliations(affiliations, scope)
-    a = a.semi_join(works.select("work_id"), "work_id")
+    # A work's weights depend on its own rows only, so the final join with
+    # ``works`` picks the works in scope; the semi-join first only pays when
+    # the scope narrows the works (a quarter of collaboration's time on all
+    # works, docs/performance.md). The authors per work are a window count
+    # over the per-author rows: one aggregation and one join fewer.
+    if scope.types is not None or scope.field is not None or scope.years is not None:
+        a = a.semi_join(works.select("work_id"), "work_id")
     per_author = a.group_by(["work_id", "author_seq"]).aggregate(n_aff=a.count())
-    per_work = per_author.group_by("work_id").aggregate(n_auth=per_author.count())
-    rows = a.join(per_author, ["work_id", "author_seq"]).join(per_work, "work_id")
+    per_author = per_author.mutate(n_auth=per_author.count().over(group_by="work_id"))
+    rows = a.join(per_author, ["work_id", "author_seq"])
     rows = rows.mutate(w=1.0 / (rows.n_auth.cast("float64") * rows.n_aff.cast("float64")))
     wc = rows.group_by(["work_id", "country"]).aggregate(w=rows.w.sum())
     return wc.join(works.select("work_id", "year"), "work_id").select("work_id", "year", "country", "w")
