@@ -102,7 +102,7 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/works?collab_type=bilateral", 422, "collab_type"),
         ("/api/v1/works?limit=0", 422, "limit"),
         ("/api/v1/indicators/nope", 404, None),
-        ("/api/v1/indicators/institution-profile", 404, None),
+        ("/api/v1/indicators/institution-partners", 422, "institution"),
         ("/api/v1/nothing", 404, None),
     ],
 )

@@ -114,7 +114,7 @@ def test_table_speaks_japanese_by_default_and_english_on_request(store):
     ("args", "needle"),
     [
         (["indicator", "nonsense", "--store", "{store}"], "unknown"),
-        (["indicator", "institution-profile", "--store", "{store}"], "not built yet"),
+        (["indicator", "institution-partners", "--store", "{store}"], "--institution"),
         (["indicator", "partners", "--store", "{store}"], "--country"),
         (["indicator", "complementarity", "--store", "{store}"], "--country"),
         (["indicator", "collaboration", "--store", "{store}", "--country", "XX"], "'XX'"),

@@ -11,9 +11,7 @@ import typer
 from kakehashi.errors import ConfigError, UnknownValueError
 
 #: Contract indicators (DESIGN.md) and the issue that brings each one not built yet.
-PLANNED = {
-    "institution-profile": 4,
-}
+PLANNED: dict[str, int] = {}
 
 DEFAULT_DEMO_STORE = Path("demo-store")
 
@@ -33,7 +31,14 @@ def indicator(
         None, "--country-scheme", help="separate (default) or china (HK, MO → CN)."
     ),
     by: str = typer.Option(None, "--by", help="coverage/collaboration/growth broken down by: field."),
-    level: str = typer.Option("country", "--level", help="partners: country or institution."),
+    level: str = typer.Option(
+        "country",
+        "--level",
+        help="partners: country, institution or root; institution-profile/-partners: root rolls centres up.",
+    ),
+    institution: str = typer.Option(
+        None, "--institution", help="institution-profile/-partners: one OpenAlex institution id (I…)."
+    ),
     careers: str = typer.Option(
         "works", "--careers", help="mobility: careers from works or author-affiliations (OpenAlex authors)."
     ),
@@ -75,6 +80,7 @@ def indicator(
         types=types,
         field=field,
         country=country,
+        institution=institution,
         period=period,
         smooth=smooth,
         counting=counting,

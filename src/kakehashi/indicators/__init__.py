@@ -9,6 +9,14 @@ engine; nothing here imports pandas.
 from kakehashi.indicators.collab_types import collab_types
 from kakehashi.indicators.collaboration import collaboration, coverage, growth
 from kakehashi.indicators.impact import IMPACT_COLUMNS, impact
+from kakehashi.indicators.institutions import (
+    PARTNER_COLUMNS as INSTITUTION_PARTNER_COLUMNS,
+)
+from kakehashi.indicators.institutions import (
+    PROFILE_COLUMNS,
+    institution_partners,
+    institution_profile,
+)
 from kakehashi.indicators.mobility import FLOW_COLUMNS, mobility_classes, mobility_flows, mobility_od
 from kakehashi.indicators.partners import partners
 from kakehashi.indicators.scope import Scope
@@ -23,6 +31,8 @@ __all__ = [
     "coverage",
     "growth",
     "impact",
+    "institution_partners",
+    "institution_profile",
     "mobility_classes",
     "mobility_flows",
     "mobility_od",
@@ -55,4 +65,10 @@ INDICATORS = {
     "mobility-flows": (mobility_flows, ("country", "year"), FLOW_COLUMNS),
     "mobility-od": (mobility_od, ("from", "to", "kind", "stage"), ("n",)),
     "mobility-classes": (mobility_classes, ("country", "class"), ("n",)),
+    "institution-profile": (institution_profile, ("institution_id",), PROFILE_COLUMNS[1:]),
+    "institution-partners": (
+        institution_partners,
+        ("institution_id", "partner_id"),
+        INSTITUTION_PARTNER_COLUMNS[2:],
+    ),
 }

@@ -110,7 +110,8 @@ def partners(t: Tables, scope: Scope, *, roll_up: bool = False) -> ir.Table:
     them 1/k (the same rule, with A counted as one unit). With
     ``roll_up=True`` (Python API) each institution is replaced by the top of
     its OpenAlex lineage (a Max Planck institute by the Max Planck Society)
-    before counting; the default keeps OpenAlex's institutions as assigned.
+    before counting, as ``scope.level == "root"`` (``--level root``) does;
+    the default keeps OpenAlex's institutions as assigned.
 
     Serves P-1 (mutual complementarity starts from existing ties), D-3 and
     D-10 (strategic partners). InCites' "collaborating countries" table gives
@@ -126,7 +127,8 @@ def partners(t: Tables, scope: Scope, *, roll_up: bool = False) -> ir.Table:
     wc_all = counting.work_countries(works, t["affiliations"], scope)
     nc = counting.n_countries(wc_all)
     a_works_all = wc_all.filter(wc_all.country == a).select("work_id")
-    if scope.level == "institution":
+    if scope.level in ("institution", "root"):
+        roll_up = roll_up or scope.level == "root"
         links_all, sizes, extra = _institution_links(t, scope, a, works, a_works_all, roll_up)
     else:
         links_all, sizes = _country_links(wc_all, nc, a, a_works_all, scope)

@@ -7,6 +7,7 @@ report all turn into; it is recorded with every result (provenance).
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import ibis
@@ -14,10 +15,22 @@ import ibis.expr.types as ir
 
 from kakehashi.errors import ConfigError, UnknownValueError
 
-__all__ = ["NISTEP_TYPES", "Scope", "country_code", "field_id", "parse_types", "parse_years"]
+__all__ = [
+    "LEVELS",
+    "NISTEP_TYPES",
+    "Scope",
+    "country_code",
+    "field_id",
+    "institution_id",
+    "parse_types",
+    "parse_years",
+]
 
 #: NISTEP's indicator reports count articles and reviews (DESIGN.md, --preset nistep).
 NISTEP_TYPES = ("article", "review")
+#: partners and institution-profile: countries, institutions as OpenAlex assigns them, or rolled up to
+#: the top of their OpenAlex lineage (a WPI centre or a hospital into its university)
+LEVELS = ("country", "institution", "root")
 
 
 def parse_years(text: str | None) -> tuple[int, int] | None:
@@ -90,6 +103,27 @@ def field_id(field: int | None, *, parameter: str = "field") -> int | None:
     return field
 
 
+def institution_id(text: str | None, *, parameter: str = "institution") -> str | None:
+    """An OpenAlex institution id: ``I…`` or its URL ``https://openalex.org/I…`` (→ the short id).
+
+    >>> institution_id("https://openalex.org/I74801974")
+    'I74801974'
+    """
+    if text is None or text == "":
+        return None
+    s = text.strip()
+    for prefix in ("https://openalex.org/", "http://openalex.org/", "openalex.org/"):
+        if s.lower().startswith(prefix):
+            s = s[len(prefix) :]
+    s = s[:1].upper() + s[1:]
+    if not re.fullmatch(r"I[0-9A-Za-z_]{1,40}", s):
+        raise ConfigError(
+            f"{parameter} {text!r} is not an OpenAlex institution id (I followed by digits, e.g. I74801974).",
+            parameter=parameter,
+        )
+    return s
+
+
 @dataclasses.dataclass(frozen=True)
 class Scope:
     """Which works a figure counts, and how.
@@ -109,8 +143,13 @@ class Scope:
     counting: str = "whole"
     country: str | None = None
     country_scheme: str = "separate"
-    #: partners: country or institution level
+    #: partners: country or institution level; institution-profile: "root" rolls centres up (LEVELS)
     level: str = "country"
+    #: institution-profile / institution-partners: one OpenAlex institution id (None: every institution)
+    institution: str | None = None
+    #: institution-profile: institutions with fewer works in scope get no national percentile, and
+    #: institution-partners ranks only partners with at least this many works by pp_top10
+    min_works_ranked: int = 50
     #: a breakdown added to the keys of coverage, collaboration and growth: "field" or None
     by: str | None = None
     #: stability intervals: bootstrap resamples, confidence level and seed
@@ -135,8 +174,14 @@ class Scope:
             raise ConfigError(f"smooth {self.smooth} must be 1 or more.", parameter="smooth")
         if self.by not in (None, "field"):
             raise ConfigError(f"by {self.by!r}: the one breakdown is field.", parameter="by")
-        if self.level not in ("country", "institution"):
-            raise ConfigError(f"level {self.level!r} must be country or institution.", parameter="level")
+        if self.level not in LEVELS:
+            raise ConfigError(
+                f"level {self.level!r} must be country, institution or root.", parameter="level"
+            )
+        if self.min_works_ranked < 1:
+            raise ConfigError(
+                f"min_works_ranked {self.min_works_ranked} must be 1 or more.", parameter="min_works_ranked"
+            )
         if self.resamples < 0:
             raise ConfigError(
                 f"resamples {self.resamples} must be 0 (no intervals) or more.", parameter="resamples"
@@ -181,6 +226,7 @@ class Scope:
         types: str | None = None,
         field: int | None = None,
         country: str | None = None,
+        institution: str | None = None,
         **kw: Any,
     ) -> Scope:
         """A scope from raw user parameters (CLI flags, API query), each checked.
@@ -195,6 +241,7 @@ class Scope:
             types=parse_types(types),
             field=field_id(field),
             country=country_code(country),
+            institution=institution_id(institution),
             **kw,
         )
 
