@@ -314,7 +314,7 @@ def test_registered_with_the_contract_columns() -> None:
 # -- reference data ---------------------------------------------------------------------
 def test_wpi_reference_list() -> None:
     w = wpi_centres().to_pylist()
-    assert len(w) == 17 and len({r["acronym"] for r in w}) == 17
+    assert len(w) == 18 and len({r["acronym"] for r in w}) == 18  # 海の杜 No. 3 (2024): 18 centres
     start = {r["acronym"]: r["start_year"] for r in w}
     assert start["AIMR"] == start["Kavli IPMU"] == start["iCeMS"] == start["IFReC"] == start["MANA"] == 2007
     assert (start["I2CNER"], start["ELSI"], start["IRCN"], start["ASHBi"], start["QUP"]) == (
