@@ -78,29 +78,49 @@ def normalised(t: Tables, scope: Scope) -> ir.Table:
     and ``top1`` are the work's weights of :func:`_top_weight`, so every set
     holds exactly n/10 and n/100 top works. Missing citation counts count 0.
 
-    Window functions only (rank, counts and means over partitions), so it
-    runs on Spark, which has no DISTINCT window aggregates; ``ibis.rank()`` is
-    the 0-based minimum rank, i.e. the number of works cited more.
+    Computed on the distinct citation counts of each set (tens of values
+    where a set has thousands of works) and joined back, so the windows run
+    over a small table: ``above`` = #(c > own c) is a running sum of the
+    counts per value in descending order, ``eq`` = #(c = own c) the value's
+    own count. Window functions with a plain running sum only, so it runs on
+    Spark, which has no DISTINCT window aggregates. Null years and types form
+    sets of their own (the join keys get stand-ins so that null matches null).
     """
     works = scope.works(t["works"])
     works = works.filter(works.field_id.notnull())
     known = counting.known_affiliations(t["affiliations"], scope).select("work_id").distinct()
     w = works.semi_join(known, "work_id")
-    w = w.select("work_id", "year", "field_id", "type", c=ibis.coalesce(w.cited_by_count, 0))
-    ref = list(REFERENCE_SET)
-    w = w.mutate(
-        _n=w.c.count().over(group_by=ref),
-        _mean=w.c.mean().over(group_by=ref),
-        _above=ibis.rank().over(group_by=ref, order_by=ibis.desc(w.c)),
-        _eq=w.c.count().over(group_by=[*ref, "c"]),
-    )
-    n, above, eq = w._n.cast("int64"), w._above.cast("int64"), w._eq.cast("int64")
-    return w.select(
+    w = w.select(
         "work_id",
         "year",
-        ncs=ibis.ifelse(w._mean > 0, w.c.cast("float64") / w._mean, ibis.literal(1.0)),
+        "field_id",
+        _y=ibis.coalesce(w.year, -1),
+        _t=ibis.coalesce(w["type"], ""),
+        c=ibis.coalesce(w.cited_by_count, 0),
+    )
+    key = ["field_id", "_y", "_t"]
+    dist = w.group_by([*key, "c"]).aggregate(_eq=w.count())
+    running = ibis.window(group_by=key, order_by=ibis.desc(dist.c), preceding=None, following=0)
+    dist = dist.mutate(
+        _n=dist._eq.sum().over(group_by=key),
+        _sum=(dist.c * dist._eq).sum().over(group_by=key),
+        _upto=dist._eq.sum().over(running),
+    )
+    n, eq = dist._n.cast("int64"), dist._eq.cast("int64")
+    above = dist._upto.cast("int64") - eq
+    mean = dist._sum.cast("float64") / dist._n.cast("float64")
+    vals = dist.select(
+        *key,
+        "c",
+        ncs=ibis.ifelse(mean > 0, dist.c.cast("float64") / mean, ibis.literal(1.0)),
         **{name: _top_weight(d, n, above, eq) for name, d in _TOP.items()},
     )
+    # Joined through a view of ``w``: Ibis cannot join a table with an expression
+    # derived from itself by column names (IntegrityError) and, given explicit
+    # predicates, may resolve both sides to the same column.
+    wv = w.view()
+    j = wv.join(vals, [*key, "c"])
+    return j.select("work_id", "year", "ncs", *_TOP)
 
 
 def per_work(t: Tables, scope: Scope) -> ir.Table:
