@@ -101,6 +101,9 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/works?partner=ZZ", 422, "partner"),
         ("/api/v1/works?collab_type=bilateral", 422, "collab_type"),
         ("/api/v1/works?limit=0", 422, "limit"),
+        ("/api/v1/indicators/mobility-flows?stage=junior", 422, "stage"),
+        ("/api/v1/indicators/mobility-od?careers=orcid", 422, "careers"),
+        ("/api/v1/indicators/mobility-flows?visit_years=-1", 422, "visit_years"),
         ("/api/v1/indicators/nope", 404, None),
         ("/api/v1/indicators/institution-partners", 422, "institution"),
         ("/api/v1/nothing", 404, None),
@@ -231,7 +234,9 @@ def test_the_openapi_schema_documents_parameters_and_errors(app: Any) -> None:
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("path", ["/", "/partners", "/quality", "/works?country=JP&year=2022&scope=intl"])
+@pytest.mark.parametrize(
+    "path", ["/", "/partners", "/quality", "/mobility", "/works?country=JP&year=2022&scope=intl"]
+)
 def test_pages_render_with_the_synthetic_banner(app: Any, path: str, lang: str) -> None:
     sep = "&" if "?" in path else "?"
     r = get(app, f"{path}{sep}lang={lang}")
@@ -242,10 +247,102 @@ def test_pages_render_with_the_synthetic_banner(app: Any, path: str, lang: str) 
     assert "https://cdn" not in r.text and "/static/vendor/vega.min.js" in r.text
 
 
+MOBILITY_FIGURES = {
+    "mobility_flows": "mobility-flows",
+    "mobility_rates": "mobility-flows",
+    "mobility_net": "mobility-flows",
+    "mobility_od_out": "mobility-od",
+    "mobility_od_in": "mobility-od",
+    "mobility_stage": "mobility-od",
+    "mobility_classes": "mobility-classes",
+}
+
+
+def _json_links(html: str) -> dict[str, str]:
+    """figure id → its JSON download link (the API's URL with the chart's parameters)."""
+    import html as html_lib
+    import re
+
+    out = {}
+    for ident, body in re.findall(r'<section class="figure" id="figure-([\w]+)">(.*?)</section>', html, re.S):
+        href = re.search(r'<a href="([^"]+)" class="download" data-format="json"', body)
+        assert href, ident
+        out[ident] = html_lib.unescape(href.group(1))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_brain_circulation_page_in_both_languages(app: Any, lang: str) -> None:
+    r = get(app, f"/mobility?country=JP&years=2012-2022&lang={lang}")
+    assert r.status_code == 200, r.text[:500]
+    words = {
+        "ja": ["国際頭脳循環", "移籍による流入", "純流入", "フェローシップ型渡航（短期滞在）", "若手"],
+        "en": ["Brain circulation", "Transfers in", "Net flow", "Visit (fellowship-type stay)"],
+    }[lang]
+    for w in words:
+        assert w in r.text, w
+    # No faked click-through: mobility cells are authors, and the page says so.
+    assert ("著者ID" if lang == "ja" else "author ids") in r.text
+    assert '"works": {}' in r.text and "/works?" not in r.text
+    assert 'name="stage"' in r.text and 'name="careers"' in r.text and 'name="visit_years"' in r.text
+    assert 'name="counting"' not in r.text, "counting means nothing for authors"
+    links = _json_links(r.text)
+    assert set(links) == set(MOBILITY_FIGURES)
+    for ident, name in MOBILITY_FIGURES.items():
+        assert links[ident].startswith(f"/api/v1/indicators/{name}?"), links[ident]
+        assert "visit_years=2" in links[ident]
+
+
+def test_the_brain_circulation_charts_data_endpoints_return_the_mobility_columns(app: Any) -> None:
+    from kakehashi.indicators.mobility import FLOW_COLUMNS
+
+    html = get(app, "/mobility?country=JP&years=2012-2022&stage=mid&careers=author-affiliations").text
+    links = _json_links(html)
+    want = {
+        "mobility-flows": {"country", "year", *FLOW_COLUMNS},
+        "mobility-od": {"from", "to", "kind", "stage", "n"},
+        "mobility-classes": {"country", "class", "n"},
+    }
+    for ident, name in MOBILITY_FIGURES.items():
+        href = links[ident]
+        assert "careers=author-affiliations" in href
+        # The stage chart shows every stage; the others the chosen one.
+        assert ("stage=mid" in href) == (ident != "mobility_stage"), href
+        doc = get(app, href).json()
+        assert set(doc["columns"]) == want[name], ident
+        assert doc["provenance"]["parameters"]["careers"] == "author-affiliations"
+        assert doc["rows"], f"{ident}: no rows"
+        if name == "mobility-od" and "stage=mid" in href:
+            assert {r["stage"] for r in doc["rows"]} == {"mid"}
+        csv_raw = get(app, href.replace("?", ".csv?", 1))
+        assert csv_raw.status_code == 200 and csv_raw.content.startswith(b"\xef\xbb\xbf")
+    flows = get(app, links["mobility_flows"]).json()["rows"]
+    assert {r["country"] for r in flows} == {"JP"}
+    # The page's stage-filtered partners equal the API's stage-filtered origin–destination.
+    od_all = get(app, links["mobility_stage"]).json()["rows"]
+    od_mid = get(app, links["mobility_od_out"]).json()["rows"]
+    assert sorted(map(str, od_mid)) == sorted(map(str, (r for r in od_all if r["stage"] == "mid")))
+
+
+def test_a_stage_filter_changes_the_flows(app: Any) -> None:
+    def spec(url: str) -> str:
+        import re
+
+        text = get(app, url).text
+        m = re.search(r'<script type="application/json" id="spec-mobility_flows">(.*?)</script>', text, re.S)
+        assert m
+        return m.group(1)
+
+    base = "/mobility?country=JP&years=2012-2022"
+    assert spec(base) != spec(base + "&stage=early")
+
+
 def test_a_bad_filter_gives_a_page_that_says_so(app: Any) -> None:
     r = get(app, "/partners?country=XX")
     assert r.status_code == 422
     assert 'id="error"' in r.text and "XX" in r.text
+    r = get(app, "/mobility?stage=junior")
+    assert r.status_code == 422 and 'id="error"' in r.text and "stage" in r.text
 
 
 def test_the_vendored_libraries_are_served(app: Any) -> None:

@@ -46,7 +46,7 @@ pytestmark = [
     ),
 ]
 
-PAGES = ["/", "/partners", "/quality"]
+PAGES = ["/", "/partners", "/quality", "/mobility"]
 
 
 def _free_port() -> int:
@@ -151,6 +151,27 @@ def test_a_filter_change_redraws_the_chart_and_the_url(server: str, page) -> Non
     assert "country=US" in page.url
     assert page.text_content("#spec-partners_nab") != before
     assert all(_marks(c) > 0 for c in charts)
+
+
+def test_a_stage_change_redraws_the_brain_circulation_charts_and_the_url(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/mobility?country=JP&years=2012-2022&lang=en")
+    _wait_charts(page)
+    before = page.text_content("#spec-mobility_flows")
+    link_before = page.get_attribute("#figure-mobility_od_out a.download[data-format=csv]", "href") or ""
+    assert "stage=" not in link_before
+    with page.expect_navigation():
+        page.select_option("select[name=stage]", "early")
+    charts = _wait_charts(page)
+    assert "stage=early" in page.url and "lang=en" in page.url
+    assert page.text_content("#spec-mobility_flows") != before
+    assert "Early career" in (page.text_content("#spec-mobility_flows") or "")
+    assert all(_marks(c) > 0 for c in charts)
+    link = page.get_attribute("#figure-mobility_od_out a.download[data-format=csv]", "href") or ""
+    assert "stage=early" in link, "the chart's CSV carries the chosen stage"
+    # A mark is not a link to works: mobility cells are authors (the note says so).
+    assert "author ids" in page.inner_text("#figure-mobility_flows")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "mobility-early-en.png"), full_page=True)
 
 
 def test_the_csv_download_equals_the_api_rows(server: str, page) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ One FastAPI application serves both, from one :class:`~kakehashi.settings.Settin
   ``/api/v1/meta`` — the CLI's parameters and column names, errors in one
   JSON shape (``status``, ``message``, ``parameter``), documented by the
   OpenAPI schema at ``/openapi.json``;
-- ``/``, ``/partners``, ``/quality``, ``/works`` — server-rendered pages in
+- ``/``, ``/partners``, ``/quality``, ``/mobility``, ``/works`` — server-rendered pages in
   Japanese (``?lang=en`` for English) whose charts are Vega-Lite specs built
   here and drawn in the browser by the vendored vega libraries.
 

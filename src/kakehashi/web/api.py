@@ -20,7 +20,7 @@ from kakehashi.indicators import INDICATORS, Scope
 from kakehashi.indicators.works import Cell, works_behind
 from kakehashi.model.reference import countries, fields
 from kakehashi.web import export
-from kakehashi.web.params import CellParams, IndicatorParams, Lang, ScopeParams
+from kakehashi.web.params import CellParams, IndicatorParams, Lang, ScopeParams, mobility_settings
 from kakehashi.web.problems import ERROR_RESPONSES
 from kakehashi.web.service import Result, Service
 
@@ -29,7 +29,7 @@ __all__ = ["indicator_result", "newest_year", "router", "works_result"]
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERROR_RESPONSES)
 
 #: contract indicators another issue is still building (404 says so)
-PLANNED = ("mobility-flows", "mobility-od", "mobility-classes", "institution-profile")
+PLANNED = ("institution-profile",)
 
 _NAME_HELP = "Indicator name: " + ", ".join(INDICATORS) + "."
 
@@ -118,7 +118,7 @@ IParams = Annotated[IndicatorParams, Depends()]
 async def _indicator(svc: Service, name: str, p: IndicatorParams, fmt: str) -> Response:
     _known(name)
     lang = p.lang or svc.settings.lang
-    scope = p.scope(svc.settings.country_scheme)
+    scope = p.scope(svc.settings.country_scheme, **mobility_settings(svc.settings))
     # A cached result is answered on the event loop; a computation goes to a worker thread.
     result = svc.cached(("indicator", name, _scope_key(scope)))
     if result is None:

@@ -10,9 +10,10 @@ which parameters are fixed (``fixed``). ``static/app.js`` reads that.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-__all__ = ["FEW_WORKS", "FONT", "bars", "lines", "scatter"]
+__all__ = ["FEW_WORKS", "FONT", "bars", "lines", "scatter", "stacked_bars", "year_bars"]
 
 #: cells resting on fewer works than this are marked (DESIGN.md, issue 5)
 FEW_WORKS = 30
@@ -42,6 +43,25 @@ def _base(title: str, rows: list[dict[str, Any]], works: dict[str, Any] | None) 
 
 def _opacity() -> dict[str, Any]:
     return {"condition": {"test": "datum.few", "value": 0.35}, "value": 1}
+
+
+def _value_axis(fmt: str, values: list[float] | None = None) -> dict[str, Any]:
+    """A value axis; counts (format ``,d``) over a short span tick at whole numbers only.
+
+    (Vega-Lite's ``tickMinStep`` does not reach the compiled axis, so the tick
+    count is the span itself when that is small.)
+    """
+    axis: dict[str, Any] = {"format": fmt}
+    if fmt.endswith("d") and values:
+        span = max(0.0, *values) - min(0.0, *values)
+        if span < 10:
+            axis["tickCount"] = max(1, int(span))
+    return axis
+
+
+def _mark(kind: str, works: dict[str, Any] | None, **kw: Any) -> dict[str, Any]:
+    """A mark, with the pointer cursor only where a click opens the works behind it."""
+    return {"type": kind, **({"cursor": "pointer"} if works else {}), **kw}
 
 
 def bars(
@@ -74,7 +94,7 @@ def bars(
             "condition": {"test": f"datum[{focus[0]!r}] === {focus[1]!r}", "value": FOCUS},
             "value": OTHER,
         }
-    layers: list[dict[str, Any]] = [{"mark": {"type": "bar", "cursor": "pointer"}, "encoding": enc}]
+    layers: list[dict[str, Any]] = [{"mark": _mark("bar", works), "encoding": enc}]
     if text is not None:
         layers.append(
             {
@@ -103,13 +123,19 @@ def lines(
     percent: bool = False,
     recent_from: int | None = None,
     works: dict[str, Any] | None = None,
+    value_format: str | None = None,
+    series_order: list[str] | None = None,
 ) -> dict[str, Any]:
     """Lines over ``year`` per ``series``, with points to click and an optional interval band."""
     spec = _base(title, rows, works)
-    fmt = ".1%" if percent else ",.2~f"
+    fmt = value_format or (".1%" if percent else ",.2~f")
     color: dict[str, Any] = {"field": series, "type": "nominal", "title": series_title}
-    x = {"field": "year", "type": "ordinal", "title": year_title}
-    y = {"field": value, "type": "quantitative", "title": value_title, "axis": {"format": fmt}}
+    if series_order is not None:
+        color["sort"] = series_order
+        color["scale"] = {"domain": series_order}
+    x = {"field": "year", "type": "ordinal", "title": year_title, "axis": {"labelAngle": 0}}
+    vals = [r[value] for r in rows if r.get(value) is not None]
+    y = {"field": value, "type": "quantitative", "title": value_title, "axis": _value_axis(fmt, vals)}
     layers: list[dict[str, Any]] = []
     if recent_from is not None:
         layers.append(
@@ -141,7 +167,7 @@ def lines(
         tips += [{"field": band[0], "format": fmt}, {"field": band[1], "format": fmt}]
     layers.append(
         {
-            "mark": {"type": "point", "filled": True, "size": 60, "cursor": "pointer"},
+            "mark": _mark("point", works, filled=True, size=60),
             "encoding": {"x": x, "y": y, "color": color, "opacity": _opacity(), "tooltip": tips},
         }
     )
@@ -173,7 +199,7 @@ def scatter(
     }
     spec["layer"] = [
         {
-            "mark": {"type": "circle", "cursor": "pointer", "color": OTHER},
+            "mark": _mark("circle", works, color=OTHER),
             "encoding": {
                 **enc,
                 "size": {"field": size, "type": "quantitative", "title": size_title},
@@ -190,5 +216,99 @@ def scatter(
             "mark": {"type": "text", "dy": -10, "fontSize": 10, "font": FONT},
             "encoding": {**enc, "text": {"field": label}},
         },
+    ]
+    return spec
+
+
+def stacked_bars(
+    title: str,
+    rows: list[dict[str, Any]],
+    *,
+    category: str,
+    category_title: str,
+    value: str,
+    value_title: str,
+    color: str,
+    color_title: str,
+    color_order: list[str],
+    colors: list[str] | None = None,
+    category_order: list[str] | None = None,
+    normalize: bool = False,
+    works: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Horizontal bars of ``value`` per ``category``, stacked by ``color`` in ``color_order``.
+
+    Longest first unless ``category_order`` is given; ``normalize`` stacks to
+    100 % (shares of each category's total).
+    """
+    spec = _base(title, rows, works)
+    spec["height"] = max(120, 26 * len({r[category] for r in rows}))
+    fmt = ".0%" if normalize else ",d"
+    totals: dict[Any, float] = {}
+    for r in rows:
+        totals[r[category]] = totals.get(r[category], 0) + (r[value] or 0)
+    spec["transform"] = [
+        {"calculate": f"indexof({json.dumps(color_order)}, datum[{json.dumps(color)}])", "as": "_order"},
+    ]
+    enc: dict[str, Any] = {
+        "y": {
+            "field": category,
+            "type": "nominal",
+            "sort": category_order if category_order is not None else "-x",
+            "title": category_title,
+        },
+        "x": {
+            "field": value,
+            "type": "quantitative",
+            "title": value_title,
+            "stack": "normalize" if normalize else "zero",
+            "axis": _value_axis(fmt, list(totals.values())),
+        },
+        "color": {
+            "field": color,
+            "type": "nominal",
+            "title": color_title,
+            "sort": color_order,
+            "scale": {"domain": color_order, **({"range": colors} if colors else {})},
+            "legend": {"orient": "bottom", "direction": "horizontal"},
+        },
+        "order": {"field": "_order", "type": "quantitative"},
+        "opacity": _opacity(),
+        "tooltip": [
+            {"field": category, "title": category_title},
+            {"field": color, "title": color_title},
+            {"field": value, "title": value_title, "format": ",d"},
+        ],
+    }
+    spec["layer"] = [{"mark": _mark("bar", works), "encoding": enc}]
+    return spec
+
+
+def year_bars(
+    title: str,
+    rows: list[dict[str, Any]],
+    *,
+    value: str,
+    value_title: str,
+    year_title: str,
+    works: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Vertical bars of ``value`` per ``year``: above zero in blue, below in red (net flows)."""
+    spec = _base(title, rows, works)
+    x = {"field": "year", "type": "ordinal", "title": year_title, "axis": {"labelAngle": 0}}
+    vals = [r[value] for r in rows if r.get(value) is not None]
+    y = {"field": value, "type": "quantitative", "title": value_title, "axis": _value_axis(",d", vals)}
+    spec["layer"] = [
+        {
+            "mark": _mark("bar", works),
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {"condition": {"test": f"datum[{value!r}] < 0", "value": FOCUS}, "value": OTHER},
+                "opacity": _opacity(),
+                "tooltip": [{"field": "year", "title": year_title}, {"field": value, "title": value_title}],
+            },
+        },
+        {"mark": {"type": "rule", "color": "#888"}, "encoding": {"y": {"datum": 0}}},
     ]
     return spec

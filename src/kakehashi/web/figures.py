@@ -24,8 +24,13 @@ def qs(params: dict[str, Any]) -> str:
     return urllib.parse.urlencode({k: v for k, v in params.items() if v is not None and v != ""})
 
 
-def api_query(scope: Scope, lang: str) -> dict[str, Any]:
-    """The API query parameters that rebuild ``scope`` (defaults left out)."""
+def api_query(scope: Scope, lang: str, *, mobility: bool = False) -> dict[str, Any]:
+    """The API query parameters that rebuild ``scope`` (defaults left out).
+
+    ``mobility``: the mobility parameters too — ``careers`` and ``stage`` when
+    set, and ``visit_years`` always, since the server's setting may differ from
+    :class:`Scope`'s default.
+    """
     q: dict[str, Any] = {}
     if scope.country:
         q["country"] = scope.country
@@ -49,6 +54,12 @@ def api_query(scope: Scope, lang: str) -> dict[str, Any]:
         v = getattr(scope, name)
         if v != getattr(_DEFAULTS, name):
             q[name] = v
+    if mobility:
+        if scope.careers != _DEFAULTS.careers:
+            q["careers"] = scope.careers
+        if scope.stage is not None:
+            q["stage"] = scope.stage
+        q["visit_years"] = scope.visit_max_years
     q["lang"] = lang
     return q
 
@@ -80,6 +91,8 @@ def _parameters_in_words(q: dict[str, Any], lang: str) -> str:
             v = f"{field_name(int(v), lang)} ({v})"
         elif k == "counting":
             v = t(f"web.{v}", lang)
+        elif k == "stage":
+            v = t(f"value.stage.{v}", lang)
         out.append(f"{k}={v}")
     return ", ".join(out) or "—"
 
@@ -108,8 +121,9 @@ def figure(
     result: Result,
     lang: str,
     notes: list[str] | None = None,
+    mobility: bool = False,
 ) -> Figure:
-    q = api_query(scope, lang)
+    q = api_query(scope, lang, mobility=mobility)
     base = f"/api/v1/indicators/{indicator}"
     downloads = [
         (t("web.download_csv", lang), f"{base}.csv?{qs(q)}"),

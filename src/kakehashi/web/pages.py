@@ -16,10 +16,21 @@ from kakehashi.errors import ConfigError
 from kakehashi.i18n import country_name, field_name, t
 from kakehashi.indicators import Scope
 from kakehashi.model.reference import countries, fields
-from kakehashi.web import views
+from kakehashi.web import views, views_mobility, views_partners, views_quality
 from kakehashi.web.api import service_of, works_result
 from kakehashi.web.figures import qs
-from kakehashi.web.params import YEARS_PATTERN, CellParams, Counting, Lang, Period, ScopeParams
+from kakehashi.web.params import (
+    YEARS_PATTERN,
+    Careers,
+    CellParams,
+    Counting,
+    Lang,
+    Period,
+    ScopeParams,
+    Stage,
+    VisitYears,
+    mobility_settings,
+)
 from kakehashi.web.service import Service
 
 __all__ = ["PageParams", "router", "templates"]
@@ -30,13 +41,24 @@ router = APIRouter(include_in_schema=False)
 #: rows of the works page (all of them through its CSV link)
 WORKS_SHOWN = 500
 
-#: (path, catalogue key, view) of the pages in the navigation; the brain-circulation and
-#: institutions pages join when their indicators are in INDICATORS (issue 4).
+#: (path, catalogue key, view) of the pages in the navigation; the institutions page
+#: joins when its indicator is in INDICATORS (issue 4).
 PAGES: list[tuple[str, str, Callable[[Service, Scope, str], views.View]]] = [
     ("/", "web.nav_overview", views.overview),
-    ("/partners", "web.nav_partners", views.partners),
-    ("/quality", "web.nav_quality", views.quality),
+    ("/partners", "web.nav_partners", views_partners.partners),
+    ("/quality", "web.nav_quality", views_quality.quality),
+    ("/mobility", "web.nav_mobility", views_mobility.mobility),
 ]
+
+#: the filters a page shows (and its navigation links carry); other pages show DEFAULT_FILTERS
+DEFAULT_FILTERS = ("country", "years", "field", "counting", "period")
+PAGE_FILTERS: dict[str, tuple[str, ...]] = {
+    "/mobility": ("country", "years", "field", "period", "stage", "careers", "visit_years"),
+}
+
+
+def filters_of(path: str) -> tuple[str, ...]:
+    return PAGE_FILTERS.get(path, DEFAULT_FILTERS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +75,10 @@ class PageParams:
     ] = None
     counting: Counting = "whole"
     period: Period = "calendar"
+    #: Brain circulation's filters (DESIGN.md "Mobility")
+    stage: Stage = None
+    careers: Careers = "works"
+    visit_years: VisitYears = None
     lang: Lang = None
 
     def query(self) -> dict[str, Any]:
@@ -75,13 +101,20 @@ def _field_options(lang: str) -> list[tuple[int, str]]:
 def _context(request: Request, svc: Service, path: str, query: dict[str, Any], lang: str) -> dict[str, Any]:
     other = "en" if lang == "ja" else "ja"
     base = {k: v for k, v in query.items() if k != "lang"}
+
+    def carried(p: str) -> dict[str, Any]:
+        # A page's link keeps the filters that page has (a stage means nothing on Partners).
+        return {k: v for k, v in base.items() if k in filters_of(p) or k not in _ALL_FILTERS}
+
     return {
         "request": request,
         "lang": lang,
         "t": lambda key, **kw: t(key, lang, **kw),
         "path": path,
         "query": query,
-        "nav": [(p, t(key, lang), f"{p}?{qs({**base, 'lang': lang})}") for p, key, _ in PAGES],
+        "filters": filters_of(path),
+        "visit_default": svc.settings.mobility_visit_max_years,
+        "nav": [(p, t(key, lang), f"{p}?{qs({**carried(p), 'lang': lang})}") for p, key, _ in PAGES],
         "lang_link": f"{path}?{qs({**base, 'lang': other})}",
         "countries": _country_options(lang),
         "fields": _field_options(lang),
@@ -89,8 +122,18 @@ def _context(request: Request, svc: Service, path: str, query: dict[str, Any], l
     }
 
 
+_ALL_FILTERS = {f for fs in (DEFAULT_FILTERS, *PAGE_FILTERS.values()) for f in fs}
+
+
 def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+def _mobility(svc: Service, p: PageParams) -> dict[str, Any]:
+    extra: dict[str, Any] = {**mobility_settings(svc.settings), "careers": p.careers, "stage": p.stage}
+    if p.visit_years is not None:
+        extra["visit_max_years"] = p.visit_years
+    return extra
 
 
 def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Callable[..., Any]:
@@ -104,7 +147,7 @@ def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Calla
                 field=q.get("field"),
                 counting=p.counting,
                 period=p.period,
-            ).scope(svc.settings.country_scheme)
+            ).scope(svc.settings.country_scheme, **_mobility(svc, p))
             if scope.years is None or scope.years[0] >= scope.years[1]:
                 raise ConfigError(t("web.years_span", lang), parameter="years")
             ctx["view"] = view(svc, scope, lang)

@@ -17,7 +17,15 @@ from kakehashi.indicators import Scope
 from kakehashi.indicators.scope import country_code
 from kakehashi.indicators.works import Cell
 
-__all__ = ["CellParams", "IndicatorParams", "ScopeParams"]
+__all__ = [
+    "Careers",
+    "CellParams",
+    "IndicatorParams",
+    "ScopeParams",
+    "Stage",
+    "VisitYears",
+    "mobility_settings",
+]
 
 YEARS_PATTERN = r"^(19|20|21)\d{2}(-(19|20|21)\d{2})?$"
 
@@ -44,6 +52,18 @@ CountryScheme = Annotated[
     Literal["separate", "china"] | None, Query(description="separate (default) or china (HK, MO → CN).")
 ]
 Lang = Annotated[Literal["ja", "en"] | None, Query(description="Language of labels: ja (default) or en.")]
+Careers = Annotated[
+    Literal["works", "author-affiliations"],
+    Query(description="mobility: careers from works or author-affiliations (OpenAlex authors)."),
+]
+Stage = Annotated[
+    Literal["early", "mid", "senior"] | None,
+    Query(description="mobility: career stage early, mid, senior."),
+]
+VisitYears = Annotated[
+    int | None,
+    Query(description="mobility: longest stay abroad that is a visit (default 2 years).", ge=0, le=10),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,8 +109,14 @@ class IndicatorParams(ScopeParams):
     ] = 1000
     confidence: Annotated[float, Query(description="Level of the stability intervals.", ge=0.5, lt=1)] = 0.95
     seed: Annotated[int, Query(description="Seed of the bootstrap.", ge=0, le=2**31 - 1)] = 0
+    careers: Careers = "works"
+    stage: Stage = None
+    visit_years: VisitYears = None
 
     def scope(self, default_scheme: str, **extra: Any) -> Scope:
+        # ``extra`` carries the server's mobility settings; a visit_years given here wins.
+        if self.visit_years is not None:
+            extra = {**extra, "visit_max_years": self.visit_years}
         return super().scope(
             default_scheme,
             smooth=self.smooth,
@@ -98,8 +124,19 @@ class IndicatorParams(ScopeParams):
             resamples=self.resamples,
             confidence=self.confidence,
             seed=self.seed,
+            careers=self.careers,
+            stage=self.stage,
             **extra,
         )
+
+
+def mobility_settings(settings: Any) -> dict[str, int]:
+    """The mobility thresholds of the server's settings, as :class:`Scope` fields (as the CLI does)."""
+    return {
+        "visit_max_years": int(settings.mobility_visit_max_years),
+        "min_works_per_year": int(settings.mobility_min_works_per_year),
+        "tie_lookback": int(settings.mobility_tie_lookback),
+    }
 
 
 CollabType = Literal[
