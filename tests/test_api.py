@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +323,48 @@ def test_the_brain_circulation_charts_data_endpoints_return_the_mobility_columns
     od_all = get(app, links["mobility_stage"]).json()["rows"]
     od_mid = get(app, links["mobility_od_out"]).json()["rows"]
     assert sorted(map(str, od_mid)) == sorted(map(str, (r for r in od_all if r["stage"] == "mid")))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_partners_page_has_the_map_and_the_institutions(app: Any, lang: str) -> None:
+    import re
+
+    r = get(app, f"/partners?country=JP&years=2012-2022&lang={lang}")
+    assert r.status_code == 200, r.text[:500]
+    words = {
+        "ja": ["共著ネットワーク", "関連強度", "コミュニティ1", "海外の共著相手機関"],
+        "en": ["Co-authorship map", "Association strength", "Community 1", "partner institutions abroad"],
+    }[lang]
+    for w in words:
+        assert w in r.text, w
+    links = _json_links(r.text)
+    assert set(links) >= {"partners_nab", "partners_network", "partners_institutions", "complementarity"}
+    # The map's data link: the links among JP and its top 20 partners, every pair once.
+    net = get(app, links["partners_network"]).json()
+    assert net["columns"] == ["country", "a", "b", "n_ab", "assoc_strength", "p_a", "p_b"]
+    pairs = {(row["a"], row["b"]) for row in net["rows"]}
+    nodes = {c for p in pairs for c in p}
+    assert "JP" in nodes and 2 <= len(nodes) <= 21
+    assert all(a < b for a, b in pairs) and len(pairs) == len(net["rows"])
+    # JP's links on the map are its partners' n_ab (whole counting) from the partners endpoint.
+    partners = {row["partner"]: row["n_ab"] for row in get(app, links["partners_nab"]).json()["rows"]}
+    for row in net["rows"]:
+        if "JP" in (row["a"], row["b"]):
+            other = row["b"] if row["a"] == "JP" else row["a"]
+            assert row["n_ab"] == partners[other]
+    m = re.search(r'<script type="application/json" id="spec-partners_network">(.*?)</script>', r.text, re.S)
+    assert m and '"community"' in m.group(1)
+    subtitle = json.loads(m.group(1))["title"]["subtitle"]
+    assert ("線の太さ" if lang == "ja" else "line width") in subtitle
+    csv_raw = get(app, links["partners_network"].replace("?", ".csv?", 1))
+    assert csv_raw.status_code == 200 and csv_raw.content.startswith(b"\xef\xbb\xbf")
+    # Partner institutions: partners at level institution, names and countries, as CSV and xlsx.
+    assert "level=institution" in links["partners_institutions"]
+    inst = get(app, links["partners_institutions"]).json()
+    assert inst["rows"] and {"partner_name", "partner_country"} <= set(inst["columns"])
+    assert all(row["partner_country"] != "JP" for row in inst["rows"])
+    for ext in (".csv?", ".xlsx?"):
+        assert get(app, links["partners_institutions"].replace("?", ext, 1)).status_code == 200
 
 
 def test_a_stage_filter_changes_the_flows(app: Any) -> None:

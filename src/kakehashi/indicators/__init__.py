@@ -18,6 +18,7 @@ from kakehashi.indicators.institutions import (
     institution_profile,
 )
 from kakehashi.indicators.mobility import FLOW_COLUMNS, mobility_classes, mobility_flows, mobility_od
+from kakehashi.indicators.network import NETWORK_COLUMNS, partner_network
 from kakehashi.indicators.partners import partners
 from kakehashi.indicators.scope import Scope
 from kakehashi.indicators.specialisation import complementarity, specialisation
@@ -36,6 +37,7 @@ __all__ = [
     "mobility_classes",
     "mobility_flows",
     "mobility_od",
+    "partner_network",
     "partners",
     "specialisation",
 ]
@@ -56,6 +58,7 @@ INDICATORS = {
         ("country", "partner"),
         ("n_ab", "share_of_intl", "assoc_strength", "salton", "jaccard", "cagr_ab"),
     ),
+    "partner-network": (partner_network, NETWORK_COLUMNS[:3], NETWORK_COLUMNS[3:]),
     "specialisation": (specialisation, ("country", "field_id"), ("p", "ai")),
     "complementarity": (
         complementarity,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["FEW_WORKS", "FONT", "bars", "lines", "scatter", "stacked_bars", "year_bars"]
+__all__ = ["FEW_WORKS", "FONT", "bars", "lines", "network", "scatter", "stacked_bars", "year_bars"]
 
 #: cells resting on fewer works than this are marked (DESIGN.md, issue 5)
 FEW_WORKS = 30
@@ -310,5 +310,98 @@ def year_bars(
             },
         },
         {"mark": {"type": "rule", "color": "#888"}, "encoding": {"y": {"datum": 0}}},
+    ]
+    return spec
+
+
+def network(
+    title: str,
+    nodes: list[dict[str, Any]],
+    links: list[dict[str, Any]],
+    *,
+    size_title: str,
+    link_title: str,
+    pair_title: str,
+    strength_title: str,
+    community_title: str,
+    community_order: list[str],
+    subtitle: str = "",
+    works: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A co-authorship map, as VOSviewer draws one: circles at (x, y), links as lines between them.
+
+    ``nodes``: ``name, x, y, p`` (circle area), ``community`` (colour, in
+    ``community_order``), ``focus`` (outlined); ``links``: ``x, y, x2, y2``,
+    ``n_ab`` (opacity and width) and ``assoc_strength`` (tooltip), plus the
+    fields ``works`` turns into the query of the works behind a link. The
+    positions come laid out in [−1, 1]²; the axes are hidden.
+    """
+    spec = _base(title, [], works)
+    del spec["data"]
+    spec["title"]["subtitle"] = subtitle
+    spec["config"]["legend"] = {**spec["config"]["legend"], "titleLimit": 320}
+    spec["height"] = 560
+    scale = {"domain": [-1.2, 1.2], "nice": False, "zero": False}
+    x = {"field": "x", "type": "quantitative", "scale": scale, "axis": None}
+    y = {"field": "y", "type": "quantitative", "scale": scale, "axis": None}
+    top = max((r["n_ab"] for r in links), default=1) or 1
+    link_enc = {
+        "x": x,
+        "y": y,
+        "x2": {"field": "x2"},
+        "y2": {"field": "y2"},
+        "opacity": {
+            "field": "n_ab",
+            "type": "quantitative",
+            "scale": {"domain": [0, top], "range": [0.08, 0.7]},
+            "legend": None,
+        },
+        "strokeWidth": {
+            "field": "n_ab",
+            "type": "quantitative",
+            "title": link_title,
+            "scale": {"domain": [0, top], "range": [0.5, 7]},
+            "legend": {"format": ",~r"},
+        },
+        "tooltip": [
+            {"field": "pair", "title": pair_title},
+            {"field": "n_ab", "title": link_title, "format": ",.1~f"},
+            {"field": "assoc_strength", "title": strength_title, "format": ",.2f"},
+        ],
+    }
+    color = {
+        "field": "community",
+        "type": "nominal",
+        "title": community_title,
+        "sort": community_order,
+        "scale": {"domain": community_order, "scheme": "tableau10"},
+    }
+    node_enc = {
+        "x": x,
+        "y": y,
+        "size": {
+            "field": "p",
+            "type": "quantitative",
+            "title": size_title,
+            "scale": {"range": [40, 2200]},
+            "legend": {"format": ",~r"},
+        },
+        "color": color,
+        "stroke": {"condition": {"test": "datum.focus", "value": "#222"}, "value": "#fff"},
+        "strokeWidth": {"condition": {"test": "datum.focus", "value": 3}, "value": 1},
+        "tooltip": [
+            {"field": "name"},
+            {"field": "p", "title": size_title, "format": ","},
+            {"field": "community", "title": community_title},
+        ],
+    }
+    spec["layer"] = [
+        {"data": {"values": links}, "mark": _mark("rule", works, color="#777"), "encoding": link_enc},
+        {"data": {"values": nodes}, "mark": {"type": "circle", "opacity": 0.9}, "encoding": node_enc},
+        {
+            "data": {"values": nodes},
+            "mark": {"type": "text", "fontSize": 11, "font": FONT, "dy": -2, "baseline": "middle"},
+            "encoding": {"x": x, "y": y, "text": {"field": "label"}},
+        },
     ]
     return spec

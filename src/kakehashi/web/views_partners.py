@@ -1,12 +1,17 @@
-"""The Partners page: partner countries by co-authored papers, affinity and growth; complementarity."""
+"""The Partners page: partner countries by co-authored papers, affinity and growth, the co-authorship
+map, partner institutions abroad, complementarity."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from kakehashi.i18n import country_name, field_name, t
 from kakehashi.indicators import Scope
+from kakehashi.indicators.network import communities, layout
 from kakehashi.web import charts
 from kakehashi.web.api import indicator_result
-from kakehashi.web.figures import Table, api_query, figure, footer
+from kakehashi.web.figures import Figure, Table, api_query, figure, footer
 from kakehashi.web.service import Service
 from kakehashi.web.views import View, counting_words, pct, years_text
 
@@ -16,7 +21,7 @@ TOP_PARTNERS = 20
 
 
 def partners(svc: Service, scope: Scope, lang: str) -> View:
-    """Partner countries: co-authored papers, affinity and growth; complementarity by field."""
+    """Partner countries: papers, affinity and growth; the map; institutions abroad; complementarity."""
     country = scope.country or "JP"
     cname = country_name(country, lang)
     years = years_text(scope, lang)
@@ -81,6 +86,9 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
             notes=[t("web.partners.affinity_note", lang)],
         )
     )
+    figures.append(_network(svc, scope, lang))
+    inst_fig, inst_table = _institutions(svc, scope, lang)
+    figures.append(inst_fig)
     res_c = indicator_result(svc, "complementarity", scope)
     comp = sorted((r for r in res_c.table.to_pylist() if r["score"] is not None), key=lambda r: -r["score"])[
         :TOP_PARTNERS
@@ -134,4 +142,157 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
         ],
         footer=footer(res, api_query(scope, lang), lang),
     )
-    return View(t("web.partners.heading", lang, country=cname), [], figures, [table], [])
+    return View(t("web.partners.heading", lang, country=cname), [], figures, [table, inst_table], [])
+
+
+def _network(svc: Service, scope: Scope, lang: str) -> Figure:
+    """The co-authorship map: the focus country, its top partners, the links among them, communities.
+
+    Communities (Louvain) and positions (Fruchterman–Reingold) are computed
+    from the ``partner-network`` rows with association strength as the link
+    weight, as VOSviewer normalises before clustering and laying out; both
+    are deterministic, so the same data always give the same picture.
+    """
+    country = scope.country or "JP"
+    cname = country_name(country, lang)
+    res = indicator_result(svc, "partner-network", scope)
+    pairs = res.table.to_pylist()
+    size: dict[str, int] = {country: 0}
+    for r in pairs:
+        size[r["a"]], size[r["b"]] = r["p_a"], r["p_b"]
+    names = sorted(size)
+    weights = [(r["a"], r["b"], float(r["assoc_strength"])) for r in pairs]
+    groups = communities(names, weights)
+    pos = layout(names, weights, seed=0)
+    order = [t("web.partners.community_n", lang, n=k + 1) for k in range(max(groups.values(), default=0) + 1)]
+    nodes = [
+        {
+            "name": f"{country_name(c, lang)} ({c})",
+            "label": country_name(c, lang),
+            "x": pos[c][0],
+            "y": pos[c][1],
+            "p": size[c],
+            "community": order[groups[c]],
+            "focus": c == country,
+        }
+        for c in names
+    ]
+    links: list[dict[str, Any]] = [
+        {
+            # a click on a link opens the works of both countries
+            "country": r["a"],
+            "partner": r["b"],
+            "pair": f"{country_name(r['a'], lang)} — {country_name(r['b'], lang)}",
+            "x": pos[r["a"]][0],
+            "y": pos[r["a"]][1],
+            "x2": pos[r["b"]][0],
+            "y2": pos[r["b"]][1],
+            "n_ab": r["n_ab"],
+            "assoc_strength": r["assoc_strength"],
+        }
+        for r in sorted(pairs, key=lambda r: r["n_ab"])  # the strongest drawn last, on top
+    ]
+    n = len(names) - 1
+    title = t(
+        "web.partners.chart_network",
+        lang,
+        country=cname,
+        n=n,
+        years=years_text(scope, lang),
+    )
+    spec = charts.network(
+        title,
+        nodes,
+        links,
+        size_title=t("column.p_whole", lang) + ("（件）" if lang == "ja" else ""),
+        link_title=t("web.partners.link_weight", lang, counting=counting_words(scope, lang)),
+        pair_title=t("web.partners.pair", lang),
+        strength_title=t("column.assoc_strength", lang),
+        community_title=t("web.partners.community", lang),
+        community_order=order,
+        subtitle=t("web.partners.network_legend", lang, counting=counting_words(scope, lang)),
+        works={"fields": {"country": "country", "partner": "partner"}, "fixed": {}},
+    )
+    members = [
+        t(
+            "web.partners.community_members",
+            lang,
+            community=label,
+            members=("、" if lang == "ja" else ", ").join(
+                country_name(c, lang) for c in sorted(names, key=lambda c: -size[c]) if groups[c] == k
+            ),
+        )
+        for k, label in enumerate(order)
+    ]
+    notes = [t("web.partners.network_note", lang), *members]
+    return figure(
+        "partners_network",
+        title,
+        spec,
+        indicator="partner-network",
+        scope=scope,
+        result=res,
+        lang=lang,
+        notes=notes,
+    )
+
+
+def _institutions(svc: Service, scope: Scope, lang: str) -> tuple[Figure, Table]:
+    """The focus country's top partner institutions abroad (``partners`` at level institution)."""
+    country = scope.country or "JP"
+    cname = country_name(country, lang)
+    iscope = dataclasses.replace(scope, level="institution")
+    res = indicator_result(svc, "partners", iscope)
+    top = sorted(res.table.to_pylist(), key=lambda r: (-(r["n_ab"] or 0), r["partner"]))[:TOP_PARTNERS]
+    rows = [
+        {
+            **r,
+            "name": f"{r['partner_name'] or r['partner']} ({country_name(r['partner_country'], lang)})",
+            "few": (r["n_ab"] or 0) < charts.FEW_WORKS,
+        }
+        for r in top
+    ]
+    words = {
+        "country": cname,
+        "counting": counting_words(scope, lang),
+        "n": len(rows),
+        "years": years_text(scope, lang),
+    }
+    title = t("web.partners.chart_institutions", lang, **words)
+    spec = charts.bars(
+        title,
+        rows,
+        category="name",
+        category_title=t("column.partner_name", lang),
+        value="n_ab",
+        value_title=t("web.partners.n_ab_institution", lang),
+    )
+    notes = [t("web.partners.institutions_note", lang)]
+    fig = figure(
+        "partners_institutions",
+        title,
+        spec,
+        indicator="partners",
+        scope=iscope,
+        result=res,
+        lang=lang,
+        notes=notes,
+    )
+    cols = ["partner_name", "partner_country", "n_ab", "share_of_intl", "assoc_strength", "cagr_ab"]
+    table = Table(
+        title=title,
+        columns=[t(f"column.{c}", lang) for c in cols],
+        rows=[
+            [
+                f"{r['partner_name'] or r['partner']} ({r['partner']})",
+                f"{country_name(r['partner_country'], lang)} ({r['partner_country']})",
+                f"{r['n_ab']:,.1f}" if isinstance(r["n_ab"], float) else f"{r['n_ab']:,}",
+                pct(r["share_of_intl"]),
+                f"{r['assoc_strength']:.3f}",
+                pct(r["cagr_ab"]),
+            ]
+            for r in rows
+        ],
+        footer=footer(res, api_query(iscope, lang), lang),
+    )
+    return fig, table
