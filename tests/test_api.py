@@ -107,6 +107,9 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/indicators/mobility-flows?visit_years=-1", 422, "visit_years"),
         ("/api/v1/indicators/nope", 404, None),
         ("/api/v1/indicators/institution-partners", 422, "institution"),
+        ("/api/v1/indicators/institution-profile?institution=xx", 422, "institution"),
+        ("/api/v1/indicators/institution-partners.csv?institution=12345", 422, "institution"),
+        ("/api/v1/indicators/institution-profile?level=region", 422, "level"),
         ("/api/v1/nothing", 404, None),
     ],
 )
@@ -236,7 +239,8 @@ def test_the_openapi_schema_documents_parameters_and_errors(app: Any) -> None:
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 @pytest.mark.parametrize(
-    "path", ["/", "/partners", "/quality", "/mobility", "/works?country=JP&year=2022&scope=intl"]
+    "path",
+    ["/", "/partners", "/quality", "/mobility", "/institutions", "/works?country=JP&year=2022&scope=intl"],
 )
 def test_pages_render_with_the_synthetic_banner(app: Any, path: str, lang: str) -> None:
     sep = "&" if "?" in path else "?"
@@ -380,12 +384,111 @@ def test_a_stage_filter_changes_the_flows(app: Any) -> None:
     assert spec(base) != spec(base + "&stage=early")
 
 
+def test_the_api_takes_the_clis_institution_and_level(app: Any) -> None:
+    from kakehashi.indicators.institutions import PROFILE_COLUMNS
+
+    table = get(app, "/api/v1/indicators/institution-profile?country=JP&years=2012-2022").json()
+    assert table["columns"] == list(PROFILE_COLUMNS) and len(table["rows"]) > 5
+    first = table["rows"][0]
+    # The id as the CLI takes it, also as an openalex.org URL.
+    url = "https://openalex.org/" + first["institution_id"]
+    one = get(
+        app, f"/api/v1/indicators/institution-profile?country=JP&years=2012-2022&institution={url}"
+    ).json()
+    (row,) = one["rows"]
+    assert row == pytest.approx(first), "the same row (sums in another order may differ in the last bit)"
+    assert one["provenance"]["parameters"]["institution"] == first["institution_id"]
+    root = get(app, "/api/v1/indicators/institution-profile?country=JP&years=2012-2022&level=root").json()
+    assert root["provenance"]["parameters"]["level"] == "root"
+    assert not any(r["is_wpi"] for r in root["rows"]), "roots are universities, not centres"
+    assert len(root["rows"]) <= len(table["rows"])
+    q = f"institution={first['institution_id']}&years=2012-2022"
+    partners = get(app, f"/api/v1/indicators/institution-partners?{q}").json()
+    assert partners["rows"] and {r["institution_id"] for r in partners["rows"]} == {first["institution_id"]}
+    assert all(r["partner_country"] != "JP" for r in partners["rows"])
+
+
+INSTITUTION_FIGURES = {
+    "institutions_kpi": "institution-profile",
+    "institution_profile": "institution-profile",
+    "institution_partners_works": "institution-partners",
+    "institution_partners_top10": "institution-partners",
+}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_institutions_page_in_both_languages(app: Any, lang: str) -> None:
+    import re
+
+    r = get(app, f"/institutions?country=JP&years=2012-2022&lang={lang}")
+    assert r.status_code == 200, r.text[:500]
+    words = {
+        "ja": [
+            "研究機関の国際的な研究環境",
+            "外国出身研究者の割合",
+            "世界トップレベル研究拠点プログラム（WPI）",
+            "達成",
+        ],
+        "en": ["International research environment of institutions", "foreign-origin researchers", "WPI"],
+    }[lang]
+    for w in words:
+        assert w in r.text, w
+    assert 'name="level"' in r.text and 'name="counting"' not in r.text
+    links = _json_links(r.text)
+    assert set(INSTITUTION_FIGURES) <= set(links)
+    for ident, name in INSTITUTION_FIGURES.items():
+        assert links[ident].startswith(f"/api/v1/indicators/{name}?"), links[ident]
+    # The table lists every institution (up to its cap), each name a link to its profile.
+    table = re.search(r'<section class="table" id="table-institutions">(.*?)</section>', r.text, re.S)
+    assert table
+    hrefs = re.findall(r'<a href="(/institutions\?[^"]+)">', table.group(1))
+    assert hrefs and all("institution=I" in h for h in hrefs)
+    assert "<td>WPI</td>" in table.group(1), "the demo world's WPI-like centres are flagged"
+    # A chosen institution: its profile and partners are its own.
+    chosen = get(app, hrefs[0].replace("&amp;", "&"))
+    assert chosen.status_code == 200
+    inst = re.search(r"institution=(I\w+)", hrefs[0])
+    assert inst
+    for ident, href in _json_links(chosen.text).items():
+        if ident != "institutions_kpi":
+            assert f"institution={inst.group(1)}" in href, ident
+
+
+def test_the_institutions_charts_data_endpoints_return_the_contract_columns(app: Any) -> None:
+    from kakehashi.indicators.institutions import PARTNER_COLUMNS, PROFILE_COLUMNS
+
+    html = get(app, "/institutions?country=JP&years=2012-2022&lang=en").text
+    links = _json_links(html)
+    want = {"institution-profile": list(PROFILE_COLUMNS), "institution-partners": list(PARTNER_COLUMNS)}
+    docs = {}
+    for ident, name in INSTITUTION_FIGURES.items():
+        doc = get(app, links[ident]).json()
+        assert doc["columns"] == want[name], ident
+        assert doc["rows"], f"{ident}: no rows"
+        docs[ident] = doc
+        csv_raw = get(app, links[ident].replace("?", ".csv?", 1))
+        assert csv_raw.status_code == 200 and csv_raw.content.startswith(b"\xef\xbb\xbf")
+        header = next(csv.reader(io.StringIO(csv_raw.content.decode("utf-8-sig"))))
+        assert header == want[name]
+    table = docs["institutions_kpi"]["rows"]
+    assert {r["country"] for r in table} == {"JP"}
+    # By default the page profiles the largest WPI centre; its row is the table's.
+    (one,) = docs["institution_profile"]["rows"]
+    largest = max((r for r in table if r["is_wpi"]), key=lambda r: r["works"])
+    assert one["is_wpi"] and one == pytest.approx(largest)
+    assert {r["institution_id"] for r in docs["institution_partners_works"]["rows"]} == {
+        one["institution_id"]
+    }
+
+
 def test_a_bad_filter_gives_a_page_that_says_so(app: Any) -> None:
     r = get(app, "/partners?country=XX")
     assert r.status_code == 422
     assert 'id="error"' in r.text and "XX" in r.text
     r = get(app, "/mobility?stage=junior")
     assert r.status_code == 422 and 'id="error"' in r.text and "stage" in r.text
+    r = get(app, "/institutions?institution=nonsense")
+    assert r.status_code == 422 and 'id="error"' in r.text and "nonsense" in r.text
 
 
 def test_the_vendored_libraries_are_served(app: Any) -> None:

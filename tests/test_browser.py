@@ -46,7 +46,7 @@ pytestmark = [
     ),
 ]
 
-PAGES = ["/", "/partners", "/quality", "/mobility"]
+PAGES = ["/", "/partners", "/quality", "/mobility", "/institutions"]
 
 
 def _free_port() -> int:
@@ -210,6 +210,38 @@ def test_clicking_a_bar_lists_the_works_behind_it(server: str, page) -> None:  #
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_institutions_page_draws_its_charts_and_opens_a_profile(server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/institutions?country=JP&years=2012-2022&lang={lang}")
+    charts = _wait_charts(page)
+    ids = {c.get_attribute("id") for c in charts}
+    want = {"chart-institutions_kpi", "chart-institution_profile", "chart-institution_partners_works"}
+    assert want <= ids
+    for c in charts:
+        assert _marks(c) > 0, f"chart {c.get_attribute('id')} is an empty box"
+    # The scatter draws the two WPI target lines.
+    rules = page.eval_on_selector(
+        "#chart-institutions_kpi", "c => c.querySelectorAll('svg .mark-rule line').length"
+    )
+    assert rules >= 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"institutions-{lang}.png"), full_page=True)
+    # A row of the table opens that institution's profile; the URL holds it, the level filter too.
+    link = page.query_selector_all("#table-institutions tbody a")[0]
+    name = link.inner_text()
+    with page.expect_navigation():
+        link.click()
+    _wait_charts(page)
+    assert "institution=I" in page.url and f"lang={lang}" in page.url
+    assert name in page.inner_text("#findings")
+    assert _marks(page.query_selector("#chart-institution_percentiles")) > 0
+    with page.expect_navigation():
+        page.select_option("select[name=level]", "root")
+    charts = _wait_charts(page)
+    assert "level=root" in page.url and "institution=I" in page.url
+    assert all(_marks(c) > 0 for c in charts)
+    page.screenshot(path=str(ARTIFACTS / f"institutions-profile-{lang}.png"), full_page=True)
+
+
 def test_the_co_authorship_map_draws_countries_and_links(server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/partners?country=JP&years=2012-2022&lang={lang}")
     _wait_charts(page)

@@ -29,7 +29,7 @@ __all__ = ["indicator_result", "newest_year", "router", "works_result"]
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERROR_RESPONSES)
 
 #: contract indicators another issue is still building (404 says so)
-PLANNED = ("institution-profile",)
+PLANNED: tuple[str, ...] = ()
 
 _NAME_HELP = "Indicator name: " + ", ".join(INDICATORS) + "."
 

@@ -41,6 +41,8 @@ def api_query(scope: Scope, lang: str, *, mobility: bool = False) -> dict[str, A
         q["field"] = scope.field
     if scope.types is not None:
         q["types"] = ",".join(scope.types)
+    if scope.institution is not None:
+        q["institution"] = scope.institution
     for name in (
         "period",
         "counting",
@@ -80,6 +82,10 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     footer: list[tuple[str, str]]
+    #: per row, where its first cell links to (None: no link); empty: no links
+    links: list[str | None] = dataclasses.field(default_factory=list)
+    #: the section's id (``table-<id>``), for links and tests
+    id: str = ""
 
 
 def _parameters_in_words(q: dict[str, Any], lang: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -16,7 +16,7 @@ from kakehashi.errors import ConfigError
 from kakehashi.i18n import country_name, field_name, t
 from kakehashi.indicators import Scope
 from kakehashi.model.reference import countries, fields
-from kakehashi.web import views, views_mobility, views_partners, views_quality
+from kakehashi.web import views, views_institutions, views_mobility, views_partners, views_quality
 from kakehashi.web.api import service_of, works_result
 from kakehashi.web.figures import qs
 from kakehashi.web.params import (
@@ -24,6 +24,7 @@ from kakehashi.web.params import (
     Careers,
     CellParams,
     Counting,
+    Institution,
     Lang,
     Period,
     ScopeParams,
@@ -41,19 +42,20 @@ router = APIRouter(include_in_schema=False)
 #: rows of the works page (all of them through its CSV link)
 WORKS_SHOWN = 500
 
-#: (path, catalogue key, view) of the pages in the navigation; the institutions page
-#: joins when its indicator is in INDICATORS (issue 4).
+#: (path, catalogue key, view) of the pages in the navigation
 PAGES: list[tuple[str, str, Callable[[Service, Scope, str], views.View]]] = [
     ("/", "web.nav_overview", views.overview),
     ("/partners", "web.nav_partners", views_partners.partners),
     ("/quality", "web.nav_quality", views_quality.quality),
     ("/mobility", "web.nav_mobility", views_mobility.mobility),
+    ("/institutions", "web.nav_institutions", views_institutions.institutions),
 ]
 
 #: the filters a page shows (and its navigation links carry); other pages show DEFAULT_FILTERS
 DEFAULT_FILTERS = ("country", "years", "field", "counting", "period")
 PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "/mobility": ("country", "years", "field", "period", "stage", "careers", "visit_years"),
+    "/institutions": ("country", "years", "field", "period", "level", "institution"),
 }
 
 
@@ -79,6 +81,11 @@ class PageParams:
     stage: Stage = None
     careers: Careers = "works"
     visit_years: VisitYears = None
+    #: the Institutions page's: institutions as OpenAlex assigns them or rolled up, and the one profiled
+    level: Annotated[
+        Literal["institution", "root"], Query(description="institution, or root (rolled up their lineage).")
+    ] = "institution"
+    institution: Institution = None
     lang: Lang = None
 
     def query(self) -> dict[str, Any]:
@@ -136,6 +143,16 @@ def _mobility(svc: Service, p: PageParams) -> dict[str, Any]:
     return extra
 
 
+def _page_extra(path: str, p: PageParams) -> dict[str, Any]:
+    """Scope fields of the filters only some pages have (a level means nothing on Overview)."""
+    extra: dict[str, Any] = {}
+    if "level" in filters_of(path):
+        extra["level"] = p.level
+    if "institution" in filters_of(path):
+        extra["institution"] = p.institution or None
+    return extra
+
+
 def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Callable[..., Any]:
     def build(request: Request, svc: Service, p: PageParams, lang: str, key: Hashable) -> HTMLResponse:
         ctx = _context(request, svc, path, p.query(), lang)
@@ -147,7 +164,7 @@ def _page(path: str, view: Callable[[Service, Scope, str], views.View]) -> Calla
                 field=q.get("field"),
                 counting=p.counting,
                 period=p.period,
-            ).scope(svc.settings.country_scheme, **_mobility(svc, p))
+            ).scope(svc.settings.country_scheme, **_mobility(svc, p), **_page_extra(path, p))
             if scope.years is None or scope.years[0] >= scope.years[1]:
                 raise ConfigError(t("web.years_span", lang), parameter="years")
             ctx["view"] = view(svc, scope, lang)

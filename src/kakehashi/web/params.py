@@ -21,6 +21,7 @@ __all__ = [
     "Careers",
     "CellParams",
     "IndicatorParams",
+    "Institution",
     "ScopeParams",
     "Stage",
     "VisitYears",
@@ -64,6 +65,13 @@ VisitYears = Annotated[
     int | None,
     Query(description="mobility: longest stay abroad that is a visit (default 2 years).", ge=0, le=10),
 ]
+Institution = Annotated[
+    str | None,
+    Query(
+        description="institution-profile/-partners: one OpenAlex institution id (I… or its URL).",
+        max_length=80,
+    ),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,8 +110,13 @@ class IndicatorParams(ScopeParams):
         None
     )
     level: Annotated[
-        Literal["country", "institution"], Query(description="partners: country or institution.")
+        Literal["country", "institution", "root"],
+        Query(
+            description="partners: country, institution or root (institutions rolled up their OpenAlex "
+            "lineage); institution-profile/-partners: root rolls centres up to their university."
+        ),
     ] = "country"
+    institution: Institution = None
     resamples: Annotated[
         int, Query(description="Bootstrap resamples for stability intervals (0: none).", ge=0, le=5000)
     ] = 1000
@@ -126,6 +139,7 @@ class IndicatorParams(ScopeParams):
             seed=self.seed,
             careers=self.careers,
             stage=self.stage,
+            institution=self.institution,
             **extra,
         )
 

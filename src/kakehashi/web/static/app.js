@@ -27,9 +27,13 @@
     };
     vegaEmbed(el, spec, opts).then(function (res) {
       el.dataset.rendered = "true";
+      var link = (spec.usermeta || {}).link;
       res.view.addEventListener("click", function (event, item) {
-        if (!item || !item.datum || !meta.fields) { return; }
+        if (!item || !item.datum) { return; }
         var d = item.datum.datum || item.datum;
+        // A mark that stands for a page (an institution's profile) opens it.
+        if (link && d[link]) { window.location.href = d[link]; return; }
+        if (!meta.fields) { return; }
         if (d.few === undefined && d.year === undefined && d.country === undefined && d.partner === undefined) { return; }
         window.location.href = worksUrl(meta, d);
       });
@@ -45,6 +49,10 @@
     form.addEventListener("submit", function () {
       // Empty filters stay out of the URL, so bookmarks hold only what was chosen.
       form.querySelectorAll("input, select").forEach(function (i) { if (!i.value) { i.disabled = true; } });
+      // The profiled institution belongs to its country: another country drops it.
+      var inst = form.querySelector("input[name=institution]");
+      var country = form.querySelector("select[name=country]");
+      if (inst && country && inst.dataset.country !== country.value) { inst.disabled = true; }
     });
     form.querySelectorAll("select").forEach(function (s) {
       s.addEventListener("change", function () { form.requestSubmit(); });

@@ -1,0 +1,696 @@
+"""The Institutions page (研究機関の国際的な研究環境): WPI-style profiles against the national benchmark.
+
+Strategy items M-2 (WPI's international research environment, its indicators
+spread to other universities), M-1 (networks with top-level labs abroad) and
+D-4. Every figure is a cached ``institution-profile`` or
+``institution-partners`` result, the one the API serves for the parameters in
+the figure's download links:
+
+- the table of every institution of the chosen country (each figure with its
+  national percentile; WPI centres flagged; WPI's two targets met or not), each
+  name a link to that institution's profile;
+- a scatter of international co-authorship against the share of foreign-origin
+  researchers, with WPI's two target lines and the WPI centres highlighted
+  (a click on a point opens that institution's profile);
+- for one institution (``?institution=I…``; by default the largest WPI centre,
+  else the largest institution): its shares against the national median and
+  WPI's targets, its national percentiles, and its partner institutions abroad
+  by co-authored works and by their ``pp_top10`` (the "top-level labs" of M-1).
+
+Cells are institutions, not works: the works endpoint has no institution
+filter, so the charts open profiles, not lists of works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from typing import Any
+
+from kakehashi.i18n import country_name, t
+from kakehashi.indicators import Scope
+from kakehashi.indicators.institutions import KPI_FOREIGN, KPI_INTL, RANKED
+from kakehashi.web import charts
+from kakehashi.web.api import indicator_result
+from kakehashi.web.figures import Figure, Table, api_query, figure, footer, qs
+from kakehashi.web.service import Result, Service
+from kakehashi.web.views import View, pct, years_text
+
+__all__ = ["institutions"]
+
+#: partner institutions shown in each partner chart
+TOP_PARTNERS = 15
+#: institutions listed in the page's table (all of them in its CSV), the WPI centres and the chosen one always
+TABLE_ROWS = 100
+#: the profile's shares, drawn against the national median and WPI's targets
+SHARES = ("pp_intl", "foreign_origin_share", "pp_top10")
+#: WPI's public targets, per share
+TARGETS = {"pp_intl": KPI_INTL, "foreign_origin_share": KPI_FOREIGN}
+FEW = charts.FEW_WORKS
+WPI_COLOR = charts.FOCUS
+OTHER_COLOR = charts.OTHER
+MEDIAN_COLOR = "#9aa9b8"
+#: measures counted in people or works (the rest are shares)
+COUNTS = ("works", "transfers_in", "transfers_out")
+#: the data of a layer drawn once (a target line, its words), not once per row
+ONE: dict[str, list[dict[str, Any]]] = {"values": [{}]}
+XY = {"type": "quantitative"}
+
+
+def _value(column: str, v: Any) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,}" if column in COUNTS else pct(v)
+
+
+def _percentile(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.0f}"
+
+
+def _page_link(scope: Scope, lang: str, institution: str) -> str:
+    """This page for ``institution``, with the page's other filters."""
+    q: dict[str, Any] = {"country": scope.country}
+    if scope.years is not None:
+        q["years"] = f"{scope.years[0]}-{scope.years[1]}"
+    if scope.field is not None:
+        q["field"] = scope.field
+    if scope.period != "calendar":
+        q["period"] = scope.period
+    if scope.level == "root":
+        q["level"] = "root"
+    q["institution"] = institution
+    q["lang"] = lang
+    return f"/institutions?{qs(q)}"
+
+
+def _spec_base(title: str, rows: list[dict[str, Any]], height: int) -> dict[str, Any]:
+    # The look of charts.py's specs (charts.py belongs to the Partners page's work; not extended here).
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": title, "anchor": "start", "fontSize": 14, "limit": 900},
+        "width": "container",
+        "height": height,
+        "data": {"values": rows},
+        "config": {
+            "font": charts.FONT,
+            "axis": {"labelFont": charts.FONT, "titleFont": charts.FONT, "labelLimit": 260},
+            "legend": {"labelFont": charts.FONT, "titleFont": charts.FONT},
+            "title": {"font": charts.FONT},
+            "view": {"stroke": None},
+        },
+        "usermeta": {"works": {}},
+    }
+
+
+def _opacity() -> dict[str, Any]:
+    return {"condition": {"test": "datum.few", "value": 0.35}, "value": 0.9}
+
+
+def kpi_scatter(
+    title: str,
+    rows: list[dict[str, Any]],
+    *,
+    x_title: str,
+    y_title: str,
+    size_title: str,
+    group_title: str,
+    groups: list[str],
+    target_words: tuple[str, str],
+) -> dict[str, Any]:
+    """International co-authorship (x) against foreign-origin share (y), WPI targets as lines.
+
+    ``rows`` carry ``name, pp_intl, foreign_origin_share, works, group, few,
+    href, chosen``; ``groups`` = [others, WPI centres] (legend order, WPI in
+    red and labelled). A click on a point opens ``href`` (``usermeta.link``).
+    """
+    spec = _spec_base(title, rows, 380)
+    spec["usermeta"]["link"] = "href"
+    pct_axis = {"format": ".0%"}
+    x = {"field": "pp_intl", "type": "quantitative", "title": x_title, "scale": {"domain": [0, 1]}}
+    y = {
+        "field": "foreign_origin_share",
+        "type": "quantitative",
+        "title": y_title,
+        "scale": {"domain": [0, 1]},
+    }
+    x["axis"], y["axis"] = pct_axis, pct_axis
+    rule = {"type": "rule", "color": "#555", "strokeDash": [6, 4]}
+    words = {"type": "text", "color": "#555", "font": charts.FONT, "baseline": "bottom", "dy": -3}
+    spec["layer"] = [
+        {"data": ONE, "mark": rule, "encoding": {"x": {"datum": KPI_INTL, **XY}}},
+        {"data": ONE, "mark": rule, "encoding": {"y": {"datum": KPI_FOREIGN, **XY}}},
+        {
+            "data": ONE,
+            "mark": {**words, "align": "left", "dx": 4},
+            "encoding": {
+                "x": {"datum": KPI_INTL, **XY},
+                "y": {"datum": 0.93, **XY},
+                "text": {"value": target_words[0]},
+            },
+        },
+        {
+            "data": ONE,
+            "mark": {**words, "align": "right"},
+            "encoding": {
+                "x": {"datum": 1, **XY},
+                "y": {"datum": KPI_FOREIGN, **XY},
+                "text": {"value": target_words[1]},
+            },
+        },
+        {
+            "mark": {"type": "circle", "cursor": "pointer"},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "size": {
+                    "field": "works",
+                    "type": "quantitative",
+                    "title": size_title,
+                    "legend": {"orient": "bottom", "direction": "horizontal"},
+                },
+                "color": {
+                    "field": "group",
+                    "type": "nominal",
+                    "title": group_title,
+                    "sort": groups,
+                    "scale": {"domain": groups, "range": [OTHER_COLOR, WPI_COLOR]},
+                    "legend": {"orient": "bottom", "direction": "horizontal"},
+                },
+                "stroke": {"condition": {"test": "datum.chosen", "value": "#000"}, "value": None},
+                "strokeWidth": {"condition": {"test": "datum.chosen", "value": 2}, "value": 0},
+                "opacity": _opacity(),
+                "order": {"field": "wpi", "type": "quantitative"},
+                "tooltip": [
+                    {"field": "name", "title": group_title},
+                    {"field": "pp_intl", "title": x_title, "format": ".1%"},
+                    {"field": "foreign_origin_share", "title": y_title, "format": ".1%"},
+                    {"field": "works", "title": size_title, "format": ","},
+                ],
+            },
+        },
+        {
+            "transform": [{"filter": "datum.wpi || datum.chosen"}],
+            "mark": {
+                "type": "text",
+                # Labels on the right half end at their point, so they stay inside the plot.
+                "align": {"expr": "datum.pp_intl > 0.6 ? 'right' : 'left'"},
+                "dx": {"expr": "datum.pp_intl > 0.6 ? -8 : 8"},
+                "fontSize": 10,
+                "font": charts.FONT,
+            },
+            "encoding": {"x": x, "y": y, "text": {"field": "name"}},
+        },
+    ]
+    return spec
+
+
+def profile_bars(
+    title: str,
+    rows: list[dict[str, Any]],
+    *,
+    value_title: str,
+    series_title: str,
+    series: list[str],
+    measures: list[str],
+    target_rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Grouped bars: the institution's shares and the national median per measure, WPI targets as ticks."""
+    spec = _spec_base(title, rows, max(150, 60 * len(measures)))
+    y = {"field": "measure", "type": "nominal", "sort": measures, "title": None}
+    xq = {
+        "field": "value",
+        "type": "quantitative",
+        "title": value_title,
+        "axis": {"format": ".0%"},
+        "scale": {"domain": [0, 1]},
+    }
+    spec["layer"] = [
+        {
+            "mark": {"type": "bar"},
+            "encoding": {
+                "y": y,
+                "yOffset": {"field": "series", "sort": series},
+                "x": xq,
+                "color": {
+                    "field": "series",
+                    "type": "nominal",
+                    "title": series_title,
+                    "sort": series,
+                    "scale": {"domain": series, "range": [WPI_COLOR, MEDIAN_COLOR]},
+                    "legend": {"orient": "bottom", "direction": "horizontal", "labelLimit": 500},
+                },
+                "opacity": _opacity(),
+                "tooltip": [
+                    {"field": "measure", "title": value_title},
+                    {"field": "series", "title": series_title},
+                    {"field": "value", "format": ".1%"},
+                ],
+            },
+        },
+        {
+            "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11, "font": charts.FONT},
+            "encoding": {
+                "y": y,
+                "yOffset": {"field": "series", "sort": series},
+                "x": xq,
+                "text": {"field": "value", "format": ".1%"},
+            },
+        },
+        {
+            "data": {"values": target_rows},
+            "mark": {"type": "tick", "color": "#000", "thickness": 3, "orient": "vertical"},
+            "encoding": {
+                "y": y,
+                "x": {"field": "value", "type": "quantitative"},
+                "tooltip": [{"field": "label"}, {"field": "value", "format": ".0%"}],
+            },
+        },
+    ]
+    return spec
+
+
+def percentile_bars(
+    title: str, rows: list[dict[str, Any]], *, value_title: str, measures: list[str], median_words: str
+) -> dict[str, Any]:
+    """Horizontal bars of national percentiles (0–100) per measure, a rule at the median (50)."""
+    spec = _spec_base(title, rows, max(140, 32 * len(measures)))
+    y = {"field": "measure", "type": "nominal", "sort": measures, "title": None}
+    x = {"field": "pct", "type": "quantitative", "title": value_title, "scale": {"domain": [0, 100]}}
+    spec["layer"] = [
+        {
+            "mark": {"type": "bar", "color": WPI_COLOR},
+            "encoding": {
+                "y": y,
+                "x": x,
+                "opacity": _opacity(),
+                "tooltip": [
+                    {"field": "measure", "title": value_title},
+                    {"field": "pct", "title": value_title, "format": ".0f"},
+                    {"field": "value_text"},
+                ],
+            },
+        },
+        {
+            "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11, "font": charts.FONT},
+            "encoding": {"y": y, "x": x, "text": {"field": "value_text"}},
+        },
+        {
+            "data": ONE,
+            "mark": {"type": "rule", "color": "#555", "strokeDash": [6, 4]},
+            "encoding": {"x": {"datum": 50, "type": "quantitative"}},
+        },
+        {
+            "data": ONE,
+            "mark": {"type": "text", "dy": -4, "baseline": "bottom", "color": "#555", "font": charts.FONT},
+            "encoding": {
+                "x": {"datum": 50, "type": "quantitative"},
+                "y": {"value": 0},
+                "text": {"value": median_words},
+            },
+        },
+    ]
+    return spec
+
+
+def _count_axis(spec: dict[str, Any], values: list[int]) -> None:
+    """Bars of counts: whole-number ticks, and no category title (the chart's title names the bars)."""
+    enc = spec["layer"][0]["encoding"]
+    axis: dict[str, Any] = {"format": ",d"}
+    if values and max(values) < 10:
+        axis["tickCount"] = max(1, max(values))
+    enc["x"]["axis"] = axis
+    _untitled(spec)
+
+
+def _untitled(spec: dict[str, Any]) -> None:
+    """No category title over long institution names (the chart's title names them); room for the names."""
+    spec["layer"][0]["encoding"]["y"]["title"] = None
+    spec["config"]["axis"]["labelLimit"] = 320
+
+
+def _national_medians(rows: list[dict[str, Any]], min_works: int) -> dict[str, float | None]:
+    """Per measure, the median over the country's ranked institutions (those the percentiles rank)."""
+    out: dict[str, float | None] = {}
+    for c in RANKED:
+        vals = [r[c] for r in rows if r["works"] >= min_works and r[c] is not None]
+        out[c] = float(statistics.median(vals)) if vals else None
+    return out
+
+
+def _default_institution(rows: list[dict[str, Any]]) -> str | None:
+    """The largest WPI centre, else the largest institution (rows come largest first)."""
+    wpi = [r for r in rows if r["is_wpi"]]
+    pick = wpi[0] if wpi else (rows[0] if rows else None)
+    return None if pick is None else str(pick["institution_id"])
+
+
+def _kpi(ok: bool | None, lang: str) -> str:
+    return "—" if ok is None else t("web.institutions.met" if ok else "web.institutions.not_met", lang)
+
+
+def institutions(svc: Service, scope: Scope, lang: str) -> View:
+    """Every institution of the chosen country on WPI's yardsticks, and one institution's profile."""
+    country = scope.country or "JP"
+    base = dataclasses.replace(scope, country=country, institution=None)
+    cname = country_name(country, lang)
+    years = years_text(base, lang)
+    words = {"country": cname, "years": years}
+    figures: list[Figure] = []
+    notes: list[str] = []
+
+    res = indicator_result(svc, "institution-profile", base)
+    rows = res.table.to_pylist()
+    medians = _national_medians(rows, base.min_works_ranked)
+    chosen_id = scope.institution or _default_institution(rows)
+    label = {c: t(f"column.{c}", lang) for c in (*RANKED, "name")}
+    wpi_word = t("web.institutions.wpi_centre", lang)
+    other_word = t("web.institutions.other_institution", lang)
+
+    # -- the chosen institution: its profile against the country, its partners abroad ----------
+    chosen: dict[str, Any] | None = None
+    if chosen_id is not None:
+        one = dataclasses.replace(base, institution=chosen_id)
+        res_one = indicator_result(svc, "institution-profile", one)
+        found = res_one.table.to_pylist()
+        if found:
+            chosen = found[0]
+            figures += _profile_figures(svc, one, res_one, chosen, medians, lang)
+        else:
+            notes.append(t("web.institutions.not_found", lang, institution=chosen_id, **words))
+    chosen_key = None if chosen is None else chosen["institution_id"]
+
+    # -- the scatter of WPI's two yardsticks over every institution -----------------------------
+    groups = [other_word, wpi_word]
+    points = [
+        {
+            "institution_id": r["institution_id"],
+            "name": r["name"] or r["institution_id"],
+            "pp_intl": r["pp_intl"],
+            "foreign_origin_share": r["foreign_origin_share"],
+            "works": r["works"],
+            "wpi": bool(r["is_wpi"]),
+            "group": wpi_word if r["is_wpi"] else other_word,
+            "few": r["works"] < FEW,
+            "chosen": r["institution_id"] == chosen_key,
+            "href": _page_link(base, lang, r["institution_id"]),
+        }
+        for r in rows
+        if r["pp_intl"] is not None and r["foreign_origin_share"] is not None
+    ]
+    title = t("web.institutions.chart_kpi", lang, **words)
+    spec = kpi_scatter(
+        title,
+        points,
+        x_title=label["pp_intl"] + " (%)",
+        y_title=label["foreign_origin_share"] + " (%)",
+        size_title=t("web.institutions.works_unit", lang),
+        group_title=t("term.institution", lang),
+        groups=groups,
+        target_words=(
+            t("web.institutions.target_intl", lang, target=KPI_INTL * 100),
+            t("web.institutions.target_foreign", lang, target=KPI_FOREIGN * 100),
+        ),
+    )
+    kpi_notes = [t("web.institutions.kpi_note", lang), t("web.institutions.click_note", lang)]
+    figures.insert(
+        0,
+        figure(
+            "institutions_kpi",
+            title,
+            spec,
+            indicator="institution-profile",
+            scope=base,
+            result=res,
+            lang=lang,
+            notes=kpi_notes,
+            mobility=True,
+        ),
+    )
+
+    # -- the table of every institution --------------------------------------------------------
+    shown = [
+        r for i, r in enumerate(rows) if i < TABLE_ROWS or r["is_wpi"] or r["institution_id"] == chosen_key
+    ]
+    sep = ("（", "）") if lang == "ja" else (" (", ")")
+    cols = [
+        label["name"],
+        t("column.is_wpi", lang),
+        *(label[c] for c in RANKED),
+        t("web.institutions.kpi_intl", lang, target=KPI_INTL * 100),
+        t("web.institutions.kpi_foreign", lang, target=KPI_FOREIGN * 100),
+    ]
+    table_rows = [
+        [
+            r["name"] or r["institution_id"],
+            "WPI" if r["is_wpi"] else "",
+            *(
+                _value(c, r[c])
+                + (f"{sep[0]}{_percentile(r[f'{c}_pct'])}{sep[1]}" if r[f"{c}_pct"] is not None else "")
+                for c in RANKED
+            ),
+            _kpi(r["kpi_intl_ok"], lang),
+            _kpi(r["kpi_foreign_ok"], lang),
+        ]
+        for r in shown
+    ]
+    table = Table(
+        t("web.institutions.table", lang, n=len(rows), **words),
+        cols,
+        table_rows,
+        footer(res, api_query(base, lang, mobility=True), lang),
+        links=[_page_link(base, lang, r["institution_id"]) for r in shown],
+        id="institutions",
+    )
+    if len(shown) < len(rows):
+        notes.append(t("web.institutions.table_cut", lang, n=len(shown), total=len(rows)))
+
+    findings = _findings(rows, chosen, base, cname, lang)
+    notes.insert(0, t("web.institutions.method_note", lang, min_works=base.min_works_ranked))
+    if base.level == "root":
+        notes.append(t("web.institutions.root_note", lang))
+    if not rows:
+        notes.append(t("web.no_data", lang))
+    hints = [t("web.institutions.hint", lang), t("web.export_hint", lang), t("web.few_works", lang)]
+    heading = t("web.institutions.heading", lang, country=cname)
+    return View(heading, findings, figures, [table], notes, hints)
+
+
+def _profile_figures(
+    svc: Service,
+    one: Scope,
+    res_one: Result,
+    row: dict[str, Any],
+    medians: dict[str, float | None],
+    lang: str,
+) -> list[Figure]:
+    name = row["name"] or row["institution_id"]
+    cname = country_name(one.country, lang)
+    words = {"name": name, "country": cname, "years": years_text(one, lang)}
+    label = {c: t(f"column.{c}", lang) for c in RANKED}
+    few = row["works"] < FEW
+    out: list[Figure] = []
+
+    # Its shares against the national median, with WPI's targets.
+    median_word = t("web.institutions.national_median", lang, country=cname)
+    series = [name, median_word]
+    measures = [label[c] for c in SHARES]
+    bars = [
+        {"measure": label[c], "series": s, "value": v, "few": few and s == name}
+        for c in SHARES
+        for s, v in ((name, row[c]), (median_word, medians[c]))
+        if v is not None
+    ]
+    targets = [
+        {"measure": label[c], "value": v, "label": t("web.institutions.wpi_target", lang)}
+        for c, v in TARGETS.items()
+    ]
+    title = t("web.institutions.chart_profile", lang, **words)
+    spec = profile_bars(
+        title,
+        bars,
+        value_title=t("web.institutions.share", lang),
+        series_title=t("web.institutions.series", lang),
+        series=series,
+        measures=measures,
+        target_rows=targets,
+    )
+    notes = [t("web.institutions.profile_note", lang, min_works=one.min_works_ranked)]
+    out.append(
+        figure(
+            "institution_profile",
+            title,
+            spec,
+            indicator="institution-profile",
+            scope=one,
+            result=res_one,
+            lang=lang,
+            notes=notes,
+            mobility=True,
+        )
+    )
+
+    # Its national percentiles (where ranked).
+    all_measures = [label[c] for c in RANKED]
+    pcts = [
+        {
+            "measure": label[c],
+            "pct": row[f"{c}_pct"] * 100,
+            "value_text": _value(c, row[c]),
+            "few": False,
+        }
+        for c in RANKED
+        if row[f"{c}_pct"] is not None
+    ]
+    if pcts:
+        title = t("web.institutions.chart_percentiles", lang, **words)
+        spec = percentile_bars(
+            title,
+            pcts,
+            value_title=t("web.institutions.percentile", lang),
+            measures=all_measures,
+            median_words=t("web.institutions.median", lang),
+        )
+        notes = [t("web.institutions.percentile_note", lang, min_works=one.min_works_ranked)]
+        out.append(
+            figure(
+                "institution_percentiles",
+                title,
+                spec,
+                indicator="institution-profile",
+                scope=one,
+                result=res_one,
+                lang=lang,
+                notes=notes,
+                mobility=True,
+            )
+        )
+
+    # Its partner institutions abroad: by co-authored works and by their pp_top10.
+    res_p = indicator_result(svc, "institution-partners", one)
+    partners = res_p.table.to_pylist()
+
+    def bar_rows(ps: list[dict[str, Any]], few_of: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                **p,
+                "label": f"{p['partner_name'] or p['partner_id']} ({p['partner_country'] or '?'})",
+                "few": few_of(p),
+            }
+            for p in ps
+        ]
+
+    by_works = bar_rows(
+        sorted(partners, key=lambda p: (p["rank_by_works"], p["partner_id"]))[:TOP_PARTNERS],
+        lambda p: p["n_ab"] < FEW,
+    )
+    title = t("web.institutions.chart_partners_works", lang, n=len(by_works), **words)
+    spec = charts.bars(
+        title,
+        by_works,
+        category="label",
+        category_title=t("column.partner_name", lang),
+        value="n_ab",
+        value_title=t("web.institutions.coauthored", lang),
+        tooltip=[
+            {"field": "label", "title": t("column.partner_name", lang)},
+            {"field": "n_ab", "title": t("web.institutions.coauthored", lang), "format": ","},
+            {"field": "partner_pp_top10", "title": t("column.pp_top10", lang), "format": ".1%"},
+        ],
+    )
+    _count_axis(spec, [p["n_ab"] for p in by_works])
+    notes = [t("web.institutions.partners_note", lang)]
+    out.append(
+        figure(
+            "institution_partners_works",
+            title,
+            spec,
+            indicator="institution-partners",
+            scope=one,
+            result=res_p,
+            lang=lang,
+            notes=notes,
+        )
+    )
+    ranked = [p for p in partners if p["rank_by_pp_top10"] is not None]
+    by_q = bar_rows(
+        sorted(ranked, key=lambda p: (p["rank_by_pp_top10"], p["partner_id"]))[:TOP_PARTNERS],
+        lambda p: False,
+    )
+    title = t("web.institutions.chart_partners_top10", lang, n=len(by_q), **words)
+    spec = charts.bars(
+        title,
+        by_q,
+        category="label",
+        category_title=t("column.partner_name", lang),
+        value="partner_pp_top10",
+        value_title=t("column.partner_pp_top10", lang) + " (%)",
+        percent=True,
+        tooltip=[
+            {"field": "label", "title": t("column.partner_name", lang)},
+            {"field": "partner_pp_top10", "title": t("column.partner_pp_top10", lang), "format": ".1%"},
+            {"field": "n_ab", "title": t("web.institutions.coauthored", lang), "format": ","},
+        ],
+    )
+    _untitled(spec)
+    notes = [t("web.institutions.top_labs_note", lang, min_works=one.min_works_ranked)]
+    if not by_q:
+        notes.append(t("web.no_data", lang))
+    out.append(
+        figure(
+            "institution_partners_top10",
+            title,
+            spec,
+            indicator="institution-partners",
+            scope=one,
+            result=res_p,
+            lang=lang,
+            notes=notes,
+        )
+    )
+    return out
+
+
+def _findings(
+    rows: list[dict[str, Any]], chosen: dict[str, Any] | None, scope: Scope, cname: str, lang: str
+) -> list[str]:
+    out: list[str] = []
+    if rows:
+        both = [r for r in rows if r["kpi_intl_ok"] and r["kpi_foreign_ok"]]
+        out.append(
+            t(
+                "web.institutions.finding_kpi",
+                lang,
+                country=cname,
+                years=years_text(scope, lang),
+                n=len(rows),
+                k=len(both),
+                intl=KPI_INTL * 100,
+                foreign=KPI_FOREIGN * 100,
+            )
+        )
+        wpi = [r for r in rows if r["is_wpi"]]
+        if wpi:
+            wpi_both = [r for r in wpi if r["kpi_intl_ok"] and r["kpi_foreign_ok"]]
+            out.append(t("web.institutions.finding_wpi", lang, n=len(wpi), k=len(wpi_both)))
+    if chosen is not None:
+
+        def at(c: str) -> str:
+            p = chosen[f"{c}_pct"]
+            if p is None:
+                return pct(chosen[c])
+            return t("web.institutions.value_pct", lang, value=pct(chosen[c]), pct=_percentile(p))
+
+        out.append(
+            t(
+                "web.institutions.finding_profile",
+                lang,
+                name=chosen["name"] or chosen["institution_id"],
+                works=chosen["works"],
+                intl=at("pp_intl"),
+                foreign=at("foreign_origin_share"),
+                top10=at("pp_top10"),
+                tin=chosen["transfers_in"],
+                tout=chosen["transfers_out"],
+            )
+        )
+    return out
