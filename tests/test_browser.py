@@ -210,6 +210,37 @@ def test_clicking_a_bar_lists_the_works_behind_it(server: str, page) -> None:  #
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_co_authorship_map_draws_countries_and_links(server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/partners?country=JP&years=2012-2022&lang={lang}")
+    _wait_charts(page)
+    chart = page.query_selector("#chart-partners_network")
+    assert chart is not None and chart.get_attribute("data-rendered") == "true"
+    circles = chart.evaluate("c => c.querySelectorAll('svg .mark-symbol.role-mark path').length")
+    lines = chart.evaluate("c => c.querySelectorAll('svg .mark-rule.role-mark line').length")
+    labels = chart.evaluate("c => c.querySelectorAll('svg .mark-text.role-mark text').length")
+    spec = json.loads(page.text_content("#spec-partners_network") or "{}")
+    nodes = spec["layer"][1]["data"]["values"]
+    links = spec["layer"][0]["data"]["values"]
+    assert circles == labels == len(nodes) > 1
+    assert lines == len(links) >= len(nodes) - 1, "every partner is linked to the focus country"
+    assert len({n["community"] for n in nodes}) >= 1
+    # The institutions chart beside it has bars.
+    assert _marks(page.query_selector("#chart-partners_institutions")) > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.query_selector("#figure-partners_network").screenshot(
+        path=str(ARTIFACTS / f"partners-network-{lang}.png")
+    )
+    # A click on a link lists the works of both countries.
+    if lang == "en":
+        with page.expect_navigation():
+            chart.evaluate(
+                "c => { const l = [...c.querySelectorAll('svg .mark-rule line')].pop();"
+                " l.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 0, clientY: 0})); }"
+            )
+        assert "/works?" in page.url and "partner=" in page.url
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
 def test_the_institutions_page_draws_its_charts_and_opens_a_profile(server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server}/institutions?country=JP&years=2012-2022&lang={lang}")
     charts = _wait_charts(page)
@@ -240,33 +271,3 @@ def test_the_institutions_page_draws_its_charts_and_opens_a_profile(server: str,
     assert "level=root" in page.url and "institution=I" in page.url
     assert all(_marks(c) > 0 for c in charts)
     page.screenshot(path=str(ARTIFACTS / f"institutions-profile-{lang}.png"), full_page=True)
-
-
-def test_the_co_authorship_map_draws_countries_and_links(server: str, page, lang: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{server}/partners?country=JP&years=2012-2022&lang={lang}")
-    _wait_charts(page)
-    chart = page.query_selector("#chart-partners_network")
-    assert chart is not None and chart.get_attribute("data-rendered") == "true"
-    circles = chart.evaluate("c => c.querySelectorAll('svg .mark-symbol.role-mark path').length")
-    lines = chart.evaluate("c => c.querySelectorAll('svg .mark-rule.role-mark line').length")
-    labels = chart.evaluate("c => c.querySelectorAll('svg .mark-text.role-mark text').length")
-    spec = json.loads(page.text_content("#spec-partners_network") or "{}")
-    nodes = spec["layer"][1]["data"]["values"]
-    links = spec["layer"][0]["data"]["values"]
-    assert circles == labels == len(nodes) > 1
-    assert lines == len(links) >= len(nodes) - 1, "every partner is linked to the focus country"
-    assert len({n["community"] for n in nodes}) >= 1
-    # The institutions chart beside it has bars.
-    assert _marks(page.query_selector("#chart-partners_institutions")) > 0
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.query_selector("#figure-partners_network").screenshot(
-        path=str(ARTIFACTS / f"partners-network-{lang}.png")
-    )
-    # A click on a link lists the works of both countries.
-    if lang == "en":
-        with page.expect_navigation():
-            chart.evaluate(
-                "c => { const l = [...c.querySelectorAll('svg .mark-rule line')].pop();"
-                " l.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 0, clientY: 0})); }"
-            )
-        assert "/works?" in page.url and "partner=" in page.url
