@@ -143,18 +143,22 @@ def per_work(t: Tables, scope: Scope) -> ir.Table:
 
 
 def _country_rows(t: Tables, scope: Scope) -> ir.Table:
-    """One row per (country, work in a reference set): weight, ncs, top10, top1, intl."""
-    works = scope.works(t["works"])
+    """One row per (country, work in a reference set): weight, ncs, top10, top1, intl.
+
+    The reference-set values already carry the scope (types, years, period),
+    so the (work, country) pairs join them directly; the number of countries
+    of a work is a window count over its pairs.
+    """
     aff = t["affiliations"]
     vals = normalised(t, scope)
-    wc = counting.work_countries(works, aff, scope)
-    nc = counting.n_countries(wc)
+    wc = counting.known_affiliations(aff, scope).select("work_id", "country").distinct()
+    wc = wc.mutate(n_countries=wc.work_id.count().over(group_by="work_id"))
     if scope.counting == "fractional":
-        ww = counting.work_weights(works, aff, scope)
-        cw = ww.select("work_id", "country", weight=ww.w)
+        ww = counting.work_weights(scope.works(t["works"]), aff, scope)
+        cw = ww.select("work_id", "country", weight=ww.w).join(wc, ["work_id", "country"])
     else:
-        cw = wc.select("work_id", "country", weight=ibis.literal(1.0))
-    rows = cw.join(nc, "work_id").join(vals, "work_id")
+        cw = wc.mutate(weight=ibis.literal(1.0))
+    rows = cw.join(vals, "work_id")
     return rows.select(
         "country",
         "year",
