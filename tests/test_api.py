@@ -102,6 +102,8 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/works?partner=ZZ", 422, "partner"),
         ("/api/v1/works?collab_type=bilateral", 422, "collab_type"),
         ("/api/v1/works?limit=0", 422, "limit"),
+        ("/api/v1/works?institution=xx", 422, "institution"),
+        ("/api/v1/works?level=country", 422, "level"),
         ("/api/v1/indicators/mobility-flows?stage=junior", 422, "stage"),
         ("/api/v1/indicators/mobility-od?careers=orcid", 422, "careers"),
         ("/api/v1/indicators/mobility-flows?visit_years=-1", 422, "visit_years"),
@@ -197,6 +199,16 @@ def test_works_behind_a_cell_carry_dois_and_add_up(app: Any) -> None:
     assert "doi" in works["columns"] and any(w["doi"] for w in works["rows"])
     frac = get(app, "/api/v1/works?country=JP&year=2020&counting=fractional").json()
     assert sum(w["weight"] for w in frac["rows"]) == pytest.approx(collab["p_frac"])
+
+
+def test_works_of_an_institution_add_up_to_its_profile(app: Any) -> None:
+    q = "country=JP&years=2018-2020"
+    for level in ("institution", "root"):
+        prof = get(app, f"/api/v1/indicators/institution-profile?{q}&level={level}").json()["rows"]
+        top = max(prof, key=lambda r: r["works"])
+        url = f"/api/v1/works?{q}&institution=https://openalex.org/{top['institution_id']}&level={level}"
+        works = get(app, url).json()
+        assert len(works["rows"]) == top["works"], level
 
 
 def test_meta_names_the_store_countries_fields_and_indicators(app: Any) -> None:
@@ -452,6 +464,26 @@ def test_the_institutions_page_in_both_languages(app: Any, lang: str) -> None:
     for ident, href in _json_links(chosen.text).items():
         if ident != "institutions_kpi":
             assert f"institution={inst.group(1)}" in href, ident
+
+
+@pytest.mark.parametrize("level", ["institution", "root"])
+def test_an_institutions_paper_count_opens_its_works(app: Any, level: str) -> None:
+    import re
+
+    r = get(app, f"/institutions?country=JP&years=2018-2020&level={level}&lang=en")
+    table = re.search(r'<section class="table" id="table-institutions">(.*?)</section>', r.text, re.S)
+    assert table
+    cells = re.findall(r'<a href="(/works\?[^"]+)">([\d,]+)</a>', table.group(1))
+    assert cells and all("institution=I" in h for h, _ in cells)
+    href, n = cells[0]
+    assert ("level=root" in href) == (level == "root")
+    page = get(app, href.replace("&amp;", "&"))
+    assert page.status_code == 200
+    api = get(app, href.replace("&amp;", "&").replace("/works?", "/api/v1/works?", 1)).json()
+    assert len(api["rows"]) == int(n.replace(",", ""))
+    # The partner bars by co-authored works open the works with that partner.
+    spec = re.search(r'"usermeta": \{"works": \{"fields": \{"partner_institution": "partner_id"\}', r.text)
+    assert spec, "the partner bars open their works"
 
 
 def test_the_institutions_charts_data_endpoints_return_the_contract_columns(app: Any) -> None:

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -271,3 +272,25 @@ def test_the_institutions_page_draws_its_charts_and_opens_a_profile(server: str,
     assert "level=root" in page.url and "institution=I" in page.url
     assert all(_marks(c) > 0 for c in charts)
     page.screenshot(path=str(ARTIFACTS / f"institutions-profile-{lang}.png"), full_page=True)
+
+
+def test_clicking_an_institutions_bar_lists_its_works(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    # Partners page: a partner institution abroad opens the focus country's works with it.
+    page.goto(f"{server}/partners?country=JP&years=2012-2022&lang=en")
+    _wait_charts(page)
+    bar = page.query_selector("#chart-partners_institutions svg .mark-rect path")
+    assert bar is not None
+    with page.expect_navigation():
+        bar.click()
+    assert "/works?" in page.url and "partner_institution=I" in page.url and "country=JP" in page.url
+    assert not page.inner_text("#works-count").startswith("0 ")
+    # Institutions page: a partner bar opens the profiled institution's works with that partner.
+    page.goto(f"{server}/institutions?country=JP&years=2012-2022&lang=en")
+    _wait_charts(page)
+    bar = page.query_selector("#chart-institution_partners_works svg .mark-rect path")
+    assert bar is not None
+    with page.expect_navigation():
+        bar.click()
+    assert "/works?" in page.url and "partner_institution=I" in page.url
+    assert re.search(r"[?&]institution=I", page.url)
+    assert not page.inner_text("#works-count").startswith("0 ")

@@ -46,7 +46,7 @@ def store(tmp_path_factory) -> Path:
             {"work_id": "W2", "year": 2021, "type": "article"},
         ],
         affiliations=[
-            {"work_id": "W1", "author_seq": 0, "country_code": "JP"},
+            {"work_id": "W1", "author_seq": 0, "country_code": "JP", "institution_id": "I1"},
             {"work_id": "W1", "author_seq": 1, "country_code": "US"},
             {"work_id": "W2", "author_seq": 0, "country_code": "JP"},
         ],
@@ -110,6 +110,28 @@ def test_table_speaks_japanese_by_default_and_english_on_request(store):
     assert "International co-authorship rate" in en.stdout and "Japan" in en.stdout
 
 
+def test_works_of_an_institution(store, tmp_path):
+    out = tmp_path / "w.csv"
+    r = kk(
+        "works",
+        "--store",
+        str(store),
+        "--institution",
+        "openalex.org/I1",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    assert [line.split(",")[0] for line in out.read_text(encoding="utf-8-sig").splitlines()[1:]] == ["W1"]
+    r = kk(
+        "works", "--store", str(store), "--country", "US", "--partner-institution", "I1", "--format", "csv"
+    )
+    assert r.returncode == 0, r.stderr
+    assert "W1" in r.stdout and "W2" not in r.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -123,6 +145,8 @@ def test_table_speaks_japanese_by_default_and_english_on_request(store):
         (["indicator", "collaboration", "--store", "{store}", "--engine", "oracle"], "oracle"),
         (["indicator", "collaboration", "--store", "{missing}"], "no store at"),
         (["indicator", "coverage", "--store", "{store}", "--format", "parquet"], "--out"),
+        (["works", "--store", "{store}", "--institution", "xx"], "'xx'"),
+        (["works", "--store", "{store}", "--partner-institution", "I1", "--level", "planet"], "planet"),
     ],
 )
 def test_user_errors_are_one_sentence_without_traceback(store, tmp_path, args, needle):

@@ -113,3 +113,58 @@ def test_lists_add_up_to_the_figures(demo, country):
     imp = {r["scope"]: r for r in impact(demo, s0).to_pyarrow().to_pylist() if r["country"] == country}
     listed = works_behind(demo, s, Cell(top="top10"))
     assert _sum(listed, "top10") == pytest.approx(imp["all"]["p_top10"])
+
+
+def test_cells_of_an_institution(hand_store, tmp_path):
+    t = open_store(hand_store, "duckdb")
+    # I1 (JP) is on W1, W2, W3 and W5; the company I4 only on W2; I3 (no country) on W2.
+    assert sorted(ids(works_behind(t, Scope(), Cell(institution="I1")))) == ["W1", "W2", "W3", "W5"]
+    assert ids(works_behind(t, Scope(country="JP"), Cell(institution="I4"))) == ["W2"]
+    assert ids(works_behind(t, Scope(), Cell(institution="I3"))) == ["W2"]
+    assert ids(works_behind(t, Scope(country="JP"), Cell(year=2021, institution="I1"))) == ["W3", "W5"]
+    # JP's works with the partner institution I2 (US): W1, W3; with I5 (DE): W3; I1 is not abroad.
+    assert sorted(ids(works_behind(t, Scope(country="JP"), Cell(partner_institution="I2")))) == ["W1", "W3"]
+    assert ids(works_behind(t, Scope(country="JP"), Cell(partner_institution="I5"))) == ["W3"]
+    assert ids(works_behind(t, Scope(country="JP"), Cell(partner_institution="I1"))) == []
+    # Rolled up: with I4 under I1 in the lineage, level=root counts I4's W2 under I1 too.
+    store = build_store(
+        tmp_path / "s",
+        works=[dict(w) for w in WORKS],
+        affiliations=[a for a in AFFILIATIONS if a["work_id"] != "W2" or a["institution_id"] == "I4"],
+        institutions=INSTITUTIONS,
+        institution_lineage=[{"institution_id": "I4", "ancestor_id": "I1", "depth": 1}],
+    )
+    t2 = open_store(store, "duckdb")
+    assert sorted(ids(works_behind(t2, Scope(), Cell(institution="I1")))) == ["W1", "W3", "W5"]
+    root = Scope(level="root")
+    assert sorted(ids(works_behind(t2, root, Cell(institution="I1")))) == ["W1", "W2", "W3", "W5"]
+    assert ids(works_behind(t2, root, Cell(institution="I4"))) == []
+
+
+def test_institution_lists_add_up_to_the_profile(demo):
+    from kakehashi.indicators.institutions import institution_profile
+
+    for level in ("institution", "root"):
+        s = Scope(country="JP", years=(2020, 2022), level=level)
+        prof = institution_profile(demo, s).to_pyarrow().to_pylist()
+        for r in sorted(prof, key=lambda r: -r["works"])[:3]:
+            listed = works_behind(demo, s, Cell(institution=r["institution_id"])).count().execute()
+            assert listed == r["works"], (level, r["institution_id"])
+        p = partners(demo, Scope(country="JP", years=(2020, 2022), level=level)).to_pyarrow().to_pylist()
+        for r in p[:3]:
+            listed = works_behind(demo, s, Cell(partner_institution=r["partner"])).count().execute()
+            assert listed == r["n_ab"], (level, r["partner"])
+
+
+def test_partner_institution_lists_add_up_to_institution_partners(demo):
+    from kakehashi.indicators.institutions import institution_partners, institution_profile
+
+    for level in ("institution", "root"):
+        s = Scope(country="JP", years=(2020, 2022), level=level)
+        x = max(institution_profile(demo, s).to_pyarrow().to_pylist(), key=lambda r: r["works"])[
+            "institution_id"
+        ]
+        one = Scope(country="JP", years=(2020, 2022), level=level, institution=x)
+        for r in institution_partners(demo, one).to_pyarrow().to_pylist()[:3]:
+            cell = Cell(institution=x, partner_institution=r["partner_id"])
+            assert works_behind(demo, s, cell).count().execute() == r["n_ab"], (level, r["partner_id"])

@@ -117,6 +117,15 @@ def works(
     collab_type: str = typer.Option(None, "--collab-type", help="intl_bilateral, …, single_author."),
     impact_scope: str = typer.Option(None, "--scope", help="Impact's scope: all, intl or domestic."),
     top: str = typer.Option(None, "--top", help="Only top papers: top10 or top1."),
+    institution: str = typer.Option(
+        None, "--institution", help="Only works with this OpenAlex institution (I…) among their affiliations."
+    ),
+    partner_institution: str = typer.Option(
+        None, "--partner-institution", help="Only works with this institution (I…) abroad (partners' n_ab)."
+    ),
+    level: str = typer.Option(
+        "institution", "--level", help="institution or root (--institution counts the units under it too)."
+    ),
     years: str = typer.Option(None, "--years", help="A year or a range, e.g. 2012-2022."),
     field: int = typer.Option(None, "--field", help="OpenAlex field id (17 = Computer Science)."),
     types: str = typer.Option(None, "--types", help="Document types, comma-separated."),
@@ -135,7 +144,7 @@ def works(
     from kakehashi.cli.output import write_result
     from kakehashi.engines import open_store
     from kakehashi.indicators import Scope
-    from kakehashi.indicators.scope import country_code
+    from kakehashi.indicators.scope import country_code, institution_id
     from kakehashi.indicators.works import Cell, works_behind
     from kakehashi.settings import Settings
     from kakehashi.store import Store
@@ -151,6 +160,7 @@ def works(
         smooth=1,
         counting=counting,
         country_scheme=settings.country_scheme,
+        level=level,
     )
     cell = Cell(
         year=year,
@@ -158,6 +168,8 @@ def works(
         collab_type=collab_type,
         impact_scope=impact_scope,
         top=top,
+        institution=institution_id(institution),
+        partner_institution=institution_id(partner_institution, parameter="partner_institution"),
     )
     st = Store.open(store)
     expr = works_behind(open_store(st, settings.engine, settings), scope, cell)

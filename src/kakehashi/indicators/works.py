@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 from kakehashi.errors import ConfigError
 from kakehashi.indicators import counting
-from kakehashi.indicators.collab_types import COLLAB_TYPES, work_types
+from kakehashi.indicators.collab_types import COLLAB_TYPES, _roots, work_types
 from kakehashi.indicators.impact import normalised
 from kakehashi.indicators.scope import Scope
 
@@ -56,6 +56,12 @@ class Cell:
     country is ``scope.country``; ``impact_scope`` is impact's ``all``,
     ``intl`` or ``domestic``; ``top`` is ``top10`` or ``top1`` (works with a
     positive weight in the top set — tied works carry their fraction).
+    ``institution`` (an OpenAlex id ``I…``) keeps the works with an
+    affiliation at that institution — with ``scope.level == "root"`` at it or
+    any institution under it in ``institution_lineage`` (as
+    ``institution-profile``'s ``works`` counts them); ``partner_institution``
+    the works with an affiliation at it whose own country is not
+    ``scope.country`` (as ``partners --level institution``'s ``n_ab``).
     """
 
     year: int | None = None
@@ -63,6 +69,8 @@ class Cell:
     collab_type: str | None = None
     impact_scope: str | None = None
     top: str | None = None
+    institution: str | None = None
+    partner_institution: str | None = None
 
     def __post_init__(self) -> None:
         if self.collab_type is not None and self.collab_type not in COLLAB_TYPES:
@@ -96,6 +104,10 @@ def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
         sel = sel.filter(sel.n_countries >= 2)
     elif cell.impact_scope == "domestic":
         sel = sel.filter(sel.n_countries < 2)
+    if cell.institution is not None:
+        sel = sel.semi_join(_at_institution(t, scope, cell.institution), "work_id")
+    if cell.partner_institution is not None:
+        sel = sel.semi_join(_at_institution(t, scope, cell.partner_institution, abroad=True), "work_id")
     types = work_types(t, scope).select("work_id", "collab_type")
     sel = sel.left_join(types, "work_id").drop("work_id_right")
     if cell.collab_type is not None:
@@ -112,3 +124,21 @@ def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
         sel = sel.filter(sel[cell.top] > 0)
     out = sel.select(*WORK_COLUMNS)
     return out.order_by([ibis.desc("cited_by_count"), "work_id"])
+
+
+def _at_institution(t: Tables, scope: Scope, institution: str, *, abroad: bool = False) -> ir.Table:
+    """``work_id`` of the works with an affiliation at ``institution`` (rolled up under ``level=root``).
+
+    ``abroad``: only affiliation rows whose own country is known and not ``scope.country``.
+    """
+    a = t["affiliations"]
+    a = a.filter(a.institution_id.notnull())
+    if abroad:
+        a = a.mutate(_c=scope.map_country(a.country_code))
+        a = a.filter(a._c.notnull())
+        if scope.country is not None:
+            a = a.filter(a._c != scope.country)
+    if scope.level == "root":
+        j = a.left_join(_roots(t["institution_lineage"]), "institution_id")
+        a = j.select("work_id", institution_id=ibis.coalesce(j.root_id, j.institution_id))
+    return a.filter(a.institution_id == institution).select("work_id").distinct()

@@ -84,6 +84,8 @@ class Table:
     footer: list[tuple[str, str]]
     #: per row, where its first cell links to (None: no link); empty: no links
     links: list[str | None] = dataclasses.field(default_factory=list)
+    #: per row, the other cells that link somewhere (column index → href); empty: none
+    cell_links: list[dict[int, str]] = dataclasses.field(default_factory=list)
     #: the section's id (``table-<id>``), for links and tests
     id: str = ""
 

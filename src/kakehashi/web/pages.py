@@ -206,7 +206,7 @@ def works_page(
     query.pop("limit", None)
     ctx = _context(request, svc, "/works", {**query, "lang": lang}, lang)
     try:
-        scope = p.scope(svc.settings.country_scheme)
+        scope = p.scope(svc.settings.country_scheme, **({"level": c.level} if c.level else {}))
         result = works_result(svc, scope, c.cell(), WORKS_SHOWN)
     except ConfigError as exc:
         ctx["error"] = str(exc)
@@ -237,6 +237,9 @@ def _cell_words(query: dict[str, Any], lang: str) -> list[tuple[str, str]]:
             out.append((t("column.collab_type", lang), t(f"value.collab_type.{v}", lang)))
         elif k == "counting":
             out.append((t("web.filter_counting", lang), t(f"web.{v}", lang)))
+        elif k in ("institution", "partner_institution"):
+            key = "column.partner_name" if k == "partner_institution" else "term.institution"
+            out.append((t(key, lang), v))
         elif k == "top":
             out.append((t("column.p_top10" if v == "top10" else "column.p_top1", lang), "✓"))
         else:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 
 from kakehashi.indicators import Scope
-from kakehashi.indicators.scope import country_code
+from kakehashi.indicators.scope import country_code, institution_id
 from kakehashi.indicators.works import Cell
 
 __all__ = [
@@ -180,6 +180,21 @@ class CellParams:
     top: Annotated[Literal["top10", "top1"] | None, Query(description="Only top 10 % or top 1 % papers.")] = (
         None
     )
+    institution: Annotated[
+        str | None,
+        Query(description="Only works with this OpenAlex institution (I… or its URL).", max_length=80),
+    ] = None
+    partner_institution: Annotated[
+        str | None,
+        Query(
+            description="Only works with this institution abroad (partners' n_ab at institution level).",
+            max_length=80,
+        ),
+    ] = None
+    level: Annotated[
+        Literal["institution", "root"] | None,
+        Query(description="root: the institution counts the units under it in its OpenAlex lineage."),
+    ] = None
     limit: Annotated[int | None, Query(description="At most this many works.", ge=1)] = None
 
     def cell(self) -> Cell:
@@ -189,6 +204,8 @@ class CellParams:
             collab_type=self.collab_type,
             impact_scope=self.scope,
             top=self.top,
+            institution=institution_id(self.institution),
+            partner_institution=institution_id(self.partner_institution, parameter="partner_institution"),
         )
 
     def query(self) -> dict[str, Any]:

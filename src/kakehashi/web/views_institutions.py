@@ -17,8 +17,10 @@ the figure's download links:
   WPI's targets, its national percentiles, and its partner institutions abroad
   by co-authored works and by their ``pp_top10`` (the "top-level labs" of M-1).
 
-Cells are institutions, not works: the works endpoint has no institution
-filter, so the charts open profiles, not lists of works.
+Points and names stand for institutions and open their profiles; the cells
+that are sets of works open those works (``/works?institution=…``): an
+institution's paper count in the table, and a bar of its partner institutions
+by co-authored works (its works with that partner abroad).
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ def _page_link(scope: Scope, lang: str, institution: str) -> str:
     q["institution"] = institution
     q["lang"] = lang
     return f"/institutions?{qs(q)}"
+
+
+def _works_query(scope: Scope, lang: str, **cell: str) -> dict[str, Any]:
+    """The query of ``/works`` for a cell of this page (its country, years, field, period, level)."""
+    q: dict[str, Any] = {"country": scope.country}
+    if scope.years is not None:
+        q["years"] = f"{scope.years[0]}-{scope.years[1]}"
+    if scope.field is not None:
+        q["field"] = scope.field
+    if scope.period != "calendar":
+        q["period"] = scope.period
+    if scope.level == "root":
+        q["level"] = "root"
+    return {**q, **cell, "lang": lang}
 
 
 def _spec_base(title: str, rows: list[dict[str, Any]], height: int) -> dict[str, Any]:
@@ -459,6 +475,10 @@ def institutions(svc: Service, scope: Scope, lang: str) -> View:
         table_rows,
         footer(res, api_query(base, lang, mobility=True), lang),
         links=[_page_link(base, lang, r["institution_id"]) for r in shown],
+        # The paper count is the set of the institution's works: it opens them.
+        cell_links=[
+            {2: f"/works?{qs(_works_query(base, lang, institution=r['institution_id']))}"} for r in shown
+        ],
         id="institutions",
     )
     if len(shown) < len(rows):
@@ -596,6 +616,11 @@ def _profile_figures(
             {"field": "n_ab", "title": t("web.institutions.coauthored", lang), "format": ","},
             {"field": "partner_pp_top10", "title": t("column.pp_top10", lang), "format": ".1%"},
         ],
+        # A bar is this institution's works with that partner abroad (Cell.partner_institution).
+        works={
+            "fields": {"partner_institution": "partner_id"},
+            "fixed": _works_query(one, lang, institution=row["institution_id"]),
+        },
     )
     _count_axis(spec, [p["n_ab"] for p in by_works])
     notes = [t("web.institutions.partners_note", lang)]

@@ -266,6 +266,8 @@ def _institutions(svc: Service, scope: Scope, lang: str) -> tuple[Figure, Table]
         category_title=t("column.partner_name", lang),
         value="n_ab",
         value_title=t("web.partners.n_ab_institution", lang),
+        # A bar is the focus country's works with that institution abroad (Cell.partner_institution).
+        works={"fields": {"partner_institution": "partner"}, "fixed": {}},
     )
     notes = [t("web.partners.institutions_note", lang)]
     fig = figure(
