@@ -104,6 +104,10 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/works?limit=0", 422, "limit"),
         ("/api/v1/works?institution=xx", 422, "institution"),
         ("/api/v1/works?level=country", 422, "level"),
+        ("/api/v1/works?move_kind=return", 422, "move_kind"),
+        ("/api/v1/works?move_kind=transfer&move_from=XX", 422, "move_from"),
+        ("/api/v1/works?move_kind=visit&move_to=ZZ", 422, "move_to"),
+        ("/api/v1/works?move_kind=visit&stage=junior", 422, "stage"),
         ("/api/v1/indicators/mobility-flows?stage=junior", 422, "stage"),
         ("/api/v1/indicators/mobility-od?careers=orcid", 422, "careers"),
         ("/api/v1/indicators/mobility-flows?visit_years=-1", 422, "visit_years"),
@@ -199,6 +203,22 @@ def test_works_behind_a_cell_carry_dois_and_add_up(app: Any) -> None:
     assert "doi" in works["columns"] and any(w["doi"] for w in works["rows"])
     frac = get(app, "/api/v1/works?country=JP&year=2020&counting=fractional").json()
     assert sum(w["weight"] for w in frac["rows"]) == pytest.approx(collab["p_frac"])
+
+
+def test_works_behind_a_mobility_cell(app: Any) -> None:
+    # JP's busiest year of transfers out: the works, that year, of the authors who left.
+    flows = get(app, "/api/v1/indicators/mobility-flows?country=JP&years=2012-2022&visit_years=2").json()
+    best = max(flows["rows"], key=lambda r: (r["transfers_out"], r["year"]))
+    assert best["transfers_out"] > 0
+    q = f"country=JP&year={best['year']}&move_kind=transfer&move_from=JP&visit_years=2"
+    works = get(app, f"/api/v1/works?{q}").json()["rows"]
+    assert works and all(r["year"] == best["year"] for r in works)
+    early = get(app, f"/api/v1/works?{q}&stage=early").json()["rows"]
+    assert {r["work_id"] for r in early} <= {r["work_id"] for r in works}
+    # The chart's click-through: the /works page of the same cell lists the first of them.
+    assert works[0]["work_id"] in get(app, f"/works?{q}").text
+    # Nobody moves from JP to JP: an empty list, not an error.
+    assert get(app, f"/api/v1/works?{q}&move_to=JP").json()["rows"] == []
 
 
 def test_works_of_an_institution_add_up_to_its_profile(app: Any) -> None:

@@ -169,8 +169,11 @@ def test_a_stage_change_redraws_the_brain_circulation_charts_and_the_url(server:
     assert all(_marks(c) > 0 for c in charts)
     link = page.get_attribute("#figure-mobility_od_out a.download[data-format=csv]", "href") or ""
     assert "stage=early" in link, "the chart's CSV carries the chosen stage"
-    # A mark is not a link to works: mobility cells are authors (the note says so).
-    assert "author ids" in page.inner_text("#figure-mobility_flows")
+    # The flows' marks open the works of the movers (the note says so); the rates' do not.
+    assert "works, that year, of the authors" in page.inner_text("#figure-mobility_flows")
+    assert "author ids" in page.inner_text("#figure-mobility_rates")
+    spec = page.text_content("#spec-mobility_od_out") or ""
+    assert '"move_kind": "transfer"' in spec and '"stage": "early"' in spec
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "mobility-early-en.png"), full_page=True)
 

@@ -168,3 +168,53 @@ def test_partner_institution_lists_add_up_to_institution_partners(demo):
         for r in institution_partners(demo, one).to_pyarrow().to_pylist()[:3]:
             cell = Cell(institution=x, partner_institution=r["partner_id"])
             assert works_behind(demo, s, cell).count().execute() == r["n_ab"], (level, r["partner_id"])
+
+
+@pytest.fixture(scope="module")
+def careers_store(tmp_path_factory):
+    from test_mobility import _rows
+
+    return build_store(tmp_path_factory.mktemp("works-careers") / "s", **_rows())
+
+
+def test_cells_of_the_mobility_indicators(careers_store):
+    # test_mobility's careers, one work a row in order: A1 W0–W7 (2010, 2011 ×2, 2012 ×2 = W3 W4,
+    # 2013–2015), A2 W8 W9 (2010), W10 (2013), W11 (2014), W12 (2016), A3 W13–W21 (2010–18),
+    # A4 W22–W26 (2010–14), A5 W27–W34 (2010–17), A6 W35–W38, A7 W39–W41.
+    # Transfers: A1 US→DE 2012, A2 FR→JP 2013, A2 JP→FR 2016, A4 JP→US 2011, A4 US→JP 2014,
+    # A5 JP→US 2015; visits: A3 JP→US 2011, A3 JP→GB 2015, A5 JP→US 2011, A5 JP→US 2013.
+    t = open_store(careers_store, "duckdb")
+
+    def cell(scope=None, **kw):
+        return sorted(ids(works_behind(t, scope or Scope(), Cell(**kw))), key=lambda w: int(w[1:]))
+
+    # JP's transfers out in 2011: A4 to the US, its 2011 work W23 (the visits of A3, A5 are not).
+    assert cell(year=2011, move_kind="transfer", move_from="JP") == ["W23"]
+    # JP's visits out in 2011: A3 (W14) and A5 (W28); visits hosted by the US that year: the same.
+    assert cell(year=2011, move_kind="visit", move_from="JP") == ["W14", "W28"]
+    assert cell(year=2011, move_kind="visit", move_to="US") == ["W14", "W28"]
+    # Every visit out of JP, each author's works of the visit's year only.
+    assert cell(move_kind="visit", move_from="JP") == ["W14", "W18", "W28", "W30"]
+    # The return legs of visits count nowhere: nothing in 2012.
+    assert cell(year=2012, move_kind="visit") == []
+    # Transfers JP→US: A4 2011, A5 2015. With country=JP the works are not filtered by the
+    # country (A5's 2015 work is in the US only): the cell's countries are the move's.
+    assert cell(move_kind="transfer", move_from="JP", move_to="US") == ["W23", "W32"]
+    assert cell(Scope(country="JP"), year=2015, move_kind="transfer", move_from="JP") == ["W32"]
+    # Transfers into DE in 2012: A1's two DE works of 2012 (not its 2011 ones).
+    assert cell(year=2012, move_kind="transfer", move_to="DE") == ["W3", "W4"]
+    # The scope's years bound the moves' years.
+    assert cell(Scope(years=(2012, 2014)), move_kind="transfer") == ["W3", "W4", "W10", "W26"]
+    # Stage: everyone starts in 2010; A2's 2016 return to FR is at age 6 (mid), the others early.
+    assert cell(Scope(stage="mid"), move_kind="transfer") == ["W12"]
+    assert cell(Scope(stage="early"), move_kind="transfer") == ["W3", "W4", "W10", "W23", "W26", "W32"]
+    # Fractional weights are the scope country's share: 0 on a work without it.
+    rows = works_behind(t, Scope(country="JP", counting="fractional"), Cell(year=2015, move_kind="transfer"))
+    assert [(r["work_id"], r["weight"]) for r in rows.to_pyarrow().to_pylist()] == [("W32", 0.0)]
+
+
+def test_bad_move_cells_are_refused():
+    with pytest.raises(ConfigError, match="transfer or visit"):
+        Cell(move_kind="return")
+    with pytest.raises(ConfigError, match="move-kind"):
+        Cell(move_to="JP")

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 
 from kakehashi.errors import ConfigError
 from kakehashi.indicators import counting
+from kakehashi.indicators.careers import moves
 from kakehashi.indicators.collab_types import COLLAB_TYPES, _roots, work_types
 from kakehashi.indicators.impact import normalised
 from kakehashi.indicators.scope import Scope
@@ -62,6 +63,15 @@ class Cell:
     ``institution-profile``'s ``works`` counts them); ``partner_institution``
     the works with an affiliation at it whose own country is not
     ``scope.country`` (as ``partners --level institution``'s ``n_ab``).
+
+    ``move_kind`` (``transfer`` or ``visit``) makes the cell one of the
+    mobility indicators': the works, in the move's counting year, of the
+    authors with such a move that year (:func:`kakehashi.indicators.careers.moves`
+    under the scope's mobility settings) leaving ``move_from`` and/or arriving
+    in ``move_to`` (None: any), in ``scope.stage`` and (an author's field)
+    ``scope.field`` when set. The cell's countries are then the move's:
+    ``scope.country`` and ``scope.field`` do not filter the works, and
+    ``weight`` is ``scope.country``'s share (0 on a work without it).
     """
 
     year: int | None = None
@@ -71,6 +81,9 @@ class Cell:
     top: str | None = None
     institution: str | None = None
     partner_institution: str | None = None
+    move_kind: str | None = None
+    move_from: str | None = None
+    move_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.collab_type is not None and self.collab_type not in COLLAB_TYPES:
@@ -79,10 +92,18 @@ class Cell:
             raise ConfigError(f"--scope {self.impact_scope!r} must be all, intl or domestic.")
         if self.top not in (None, "top10", "top1"):
             raise ConfigError(f"--top {self.top!r} must be top10 or top1.")
+        if self.move_kind not in (None, "transfer", "visit"):
+            raise ConfigError(f"--move-kind {self.move_kind!r} must be transfer or visit.")
+        if self.move_kind is None and (self.move_from is not None or self.move_to is not None):
+            raise ConfigError("--move-from and --move-to need --move-kind (transfer or visit).")
 
 
 def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
     """The works of one cell, most cited first, with the values that sum to its figure."""
+    movers = _movers(t, scope, cell) if cell.move_kind is not None else None
+    if movers is not None:
+        # The cell's countries and field are the move's and its author's, not the works'.
+        scope = dataclasses.replace(scope, field=None)
     works = scope.works(t["works"])
     if scope.years is not None:
         works = works.filter(works.year.between(*scope.years))
@@ -94,7 +115,9 @@ def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
         countries=wc.country.collect().sort().join(","), n_countries=wc.count()
     )
     sel = works.join(listed, "work_id")
-    if scope.country is not None:
+    if movers is not None:
+        sel = sel.semi_join(movers, "work_id")
+    elif scope.country is not None:
         mine = wc.filter(wc.country == scope.country).select("work_id")
         sel = sel.semi_join(mine, "work_id")
     if cell.partner is not None:
@@ -116,6 +139,7 @@ def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
         ww = counting.work_weights(works, aff, scope)
         ww = ww.filter(ww.country == scope.country).select("work_id", weight=ww.w)
         sel = sel.left_join(ww, "work_id").drop("work_id_right")
+        sel = sel.mutate(weight=sel.weight.fill_null(0.0))
     else:
         sel = sel.mutate(weight=ibis.literal(1.0))
     vals = normalised(t, scope).select("work_id", "ncs", "top10", "top1")
@@ -124,6 +148,28 @@ def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
         sel = sel.filter(sel[cell.top] > 0)
     out = sel.select(*WORK_COLUMNS)
     return out.order_by([ibis.desc("cited_by_count"), "work_id"])
+
+
+def _movers(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
+    """``work_id`` of the works, in the move's counting year, of the authors with the cell's move."""
+    mv = moves(t, scope)
+    mv = mv.filter(mv.kind == cell.move_kind)
+    if cell.move_from is not None:
+        mv = mv.filter(mv["from"] == cell.move_from)
+    if cell.move_to is not None:
+        mv = mv.filter(mv["to"] == cell.move_to)
+    if cell.year is not None:
+        mv = mv.filter(mv.year == cell.year)
+    if scope.stage is not None:
+        mv = mv.filter(mv.stage == scope.stage)
+    if scope.field is not None:
+        mv = mv.filter(mv.field_id == scope.field)
+    mv = mv.select("author_id", "year").distinct()
+    works = dataclasses.replace(scope, field=None).works(t["works"]).select("work_id", "year")
+    au = t["authorships"]
+    au = au.filter(au.author_id.notnull()).select("author_id", "work_id").distinct()
+    j = au.join(works, "work_id").join(mv, ["author_id", "year"])
+    return j.select("work_id").distinct()
 
 
 def _at_institution(t: Tables, scope: Scope, institution: str, *, abroad: bool = False) -> ir.Table:

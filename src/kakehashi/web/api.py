@@ -153,7 +153,7 @@ async def indicator_json(name: NamePath, p: IParams, svc: Svc) -> Response:
 
 def _works(svc: Service, p: ScopeParams, c: CellParams, fmt: str) -> Response:
     lang = p.lang or svc.settings.lang
-    scope = p.scope(svc.settings.country_scheme, **({"level": c.level} if c.level else {}))
+    scope = p.scope(svc.settings.country_scheme, **c.scope_extra(svc.settings))
     return _send(works_result(svc, scope, c.cell(), c.limit), fmt, lang, "works")
 
 

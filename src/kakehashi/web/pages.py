@@ -206,7 +206,7 @@ def works_page(
     query.pop("limit", None)
     ctx = _context(request, svc, "/works", {**query, "lang": lang}, lang)
     try:
-        scope = p.scope(svc.settings.country_scheme, **({"level": c.level} if c.level else {}))
+        scope = p.scope(svc.settings.country_scheme, **c.scope_extra(svc.settings))
         result = works_result(svc, scope, c.cell(), WORKS_SHOWN)
     except ConfigError as exc:
         ctx["error"] = str(exc)

@@ -195,7 +195,34 @@ class CellParams:
         Literal["institution", "root"] | None,
         Query(description="root: the institution counts the units under it in its OpenAlex lineage."),
     ] = None
+    move_kind: Annotated[
+        Literal["transfer", "visit"] | None,
+        Query(description="mobility: works, in the move's year, of the authors with such a move."),
+    ] = None
+    move_from: Annotated[
+        str | None,
+        Query(description="mobility: the move leaves this country (with move_kind).", max_length=8),
+    ] = None
+    move_to: Annotated[
+        str | None,
+        Query(description="mobility: the move arrives in this country (with move_kind).", max_length=8),
+    ] = None
+    careers: Annotated[
+        Literal["works", "author-affiliations"] | None,
+        Query(description="mobility: careers from works (default) or author-affiliations."),
+    ] = None
+    stage: Stage = None
+    visit_years: VisitYears = None
     limit: Annotated[int | None, Query(description="At most this many works.", ge=1)] = None
+
+    def scope_extra(self, settings: Any) -> dict[str, Any]:
+        """The scope fields of the cell: ``level``, and the mobility settings of a move cell."""
+        extra: dict[str, Any] = {"level": self.level} if self.level else {}
+        if self.move_kind is not None or self.stage is not None:
+            extra.update(mobility_settings(settings), stage=self.stage, careers=self.careers or "works")
+            if self.visit_years is not None:
+                extra["visit_max_years"] = self.visit_years
+        return extra
 
     def cell(self) -> Cell:
         return Cell(
@@ -206,6 +233,9 @@ class CellParams:
             top=self.top,
             institution=institution_id(self.institution),
             partner_institution=institution_id(self.partner_institution, parameter="partner_institution"),
+            move_kind=self.move_kind,
+            move_from=country_code(self.move_from, parameter="move_from"),
+            move_to=country_code(self.move_to, parameter="move_to"),
         )
 
     def query(self) -> dict[str, Any]:

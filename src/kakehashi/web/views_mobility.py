@@ -6,9 +6,12 @@ state behind numerical targets) and D-5 (by career stage). Every figure is a
 cached ``mobility-flows``, ``mobility-od`` or ``mobility-classes`` result, the
 one the API serves for the parameters in the figure's download links.
 
-Mobility cells count authors (author ids), not works: no list of works is
-the set behind a cell, so the charts have no click-through and say so in a
-note. Cells resting on fewer than :data:`~kakehashi.web.charts.FEW_WORKS`
+Mobility cells count authors (author ids), not works. The flows over time
+and the origin–destination bars open ``/works`` of the move's cell
+(``move_kind``, ``move_from``, ``move_to``, :class:`~kakehashi.indicators.works.Cell`):
+the papers, in the move's year, of the authors counted in it (returns, the
+rates, net flow, stages and classes have no such list, and say so in a
+note). Cells resting on fewer than :data:`~kakehashi.web.charts.FEW_WORKS`
 authors are drawn pale.
 """
 
@@ -72,6 +75,35 @@ def _fig(
     )
 
 
+#: per flow, the move cell of its authors (returns: no cell of their own)
+_FLOW_MOVES: dict[str, tuple[str, str]] = {
+    "transfers_in": ("transfer", "move_to"),
+    "transfers_out": ("transfer", "move_from"),
+    "visits_out": ("visit", "move_from"),
+    "visits_in": ("visit", "move_to"),
+}
+_MOVE_FIELDS = {"move_kind": "move_kind", "move_from": "move_from", "move_to": "move_to"}
+
+
+def _works(scope: Scope, lang: str, **fields: str) -> dict[str, Any]:
+    """A chart's click-through to the works of a move cell (a mark without ``move_kind`` has none)."""
+    fixed: dict[str, Any] = {"visit_years": scope.visit_max_years, "lang": lang}
+    if scope.years is not None:
+        fixed["years"] = f"{scope.years[0]}-{scope.years[1]}"
+    if scope.stage is not None:
+        fixed["stage"] = scope.stage
+    if scope.careers != "works":
+        fixed["careers"] = scope.careers
+    return {"fields": {**_MOVE_FIELDS, **fields}, "fixed": fixed, "need": "move_kind"}
+
+
+def _move(measure: str, country: str) -> dict[str, str | None]:
+    if measure not in _FLOW_MOVES:
+        return {"move_kind": None}
+    kind, end = _FLOW_MOVES[measure]
+    return {"move_kind": kind, end: country}
+
+
 def mobility(svc: Service, scope: Scope, lang: str) -> View:
     """Brain circulation of the chosen country: flows and rates, net flow, partners, stages, classes."""
     country = scope.country or "JP"
@@ -89,7 +121,13 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
     flows = sorted((r for r in res.table.to_pylist() if r["country"] == country), key=lambda r: r["year"])
     order = [t(f"column.{c}", lang) for c in FLOWS]
     rows = [
-        {"year": r["year"], "measure": t(f"column.{c}", lang), "n": r[c], "few": r[c] < FEW}
+        {
+            "year": r["year"],
+            "measure": t(f"column.{c}", lang),
+            "n": r[c],
+            "few": r[c] < FEW,
+            **_move(c, country),
+        }
         for r in flows
         for c in FLOWS
     ]
@@ -104,8 +142,10 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
         year_title=label_year,
         value_format=",d",
         series_order=order,
+        works=_works(scope, lang, year="year"),
     )
-    figures.append(_fig("mobility_flows", title, spec, "mobility-flows", scope, res, lang, [no_works]))
+    notes = [t("web.mobility.flows_works", lang)]
+    figures.append(_fig("mobility_flows", title, spec, "mobility-flows", scope, res, lang, notes))
 
     rate_rows = [
         {
@@ -176,6 +216,9 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
                 "kind_label": t(f"value.kind.{kind}", lang),
                 "n": per[(c, kind)],
                 "few": per[(c, kind)] < FEW,
+                "move_kind": kind,
+                f"move_{here}": country,
+                f"move_{there}": c,
             }
             for c in best
             for kind in ("transfer", "visit")
@@ -194,8 +237,9 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
             color_order=kinds,
             colors=KIND_COLORS,
             category_order=[f"{country_name(c, lang)} ({c})" for c in best],
+            works=_works(scope, lang),
         )
-        notes = [t("web.mobility.od_note", lang), no_works]
+        notes = [t("web.mobility.od_note", lang), t("web.mobility.od_works", lang)]
         figures.append(
             _fig(f"mobility_od_{direction}", title, spec, "mobility-od", scope, res_od, lang, notes)
         )

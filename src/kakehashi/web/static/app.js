@@ -34,6 +34,8 @@
         // A mark that stands for a page (an institution's profile) opens it.
         if (link && d[link]) { window.location.href = d[link]; return; }
         if (!meta.fields) { return; }
+        // A mark without the field the works need (a mobility flow with no move cell) opens nothing.
+        if (meta.need && (d[meta.need] === undefined || d[meta.need] === null)) { return; }
         if (d.few === undefined && d.year === undefined && d.country === undefined && d.partner === undefined) { return; }
         window.location.href = worksUrl(meta, d);
       });
