@@ -20,7 +20,7 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "kakehashi"
 ALLOWED = {
     "model": {"errors", "_version"},
     "indicators": {"model", "errors"},
-    "strategy": {"indicators", "model", "errors"},
+    "strategy": {"indicators", "model", "errors", "i18n"},
     "engines": {"model", "errors", "settings", "store"},
     "store": {"model", "engines", "errors", "_version"},
     "ingest": {"model", "store", "engines", "errors", "settings", "_version", "i18n"},

@@ -59,27 +59,5 @@ def print_headline(store: Store, settings: Settings, *, country: str, years: tup
     if not console.is_terminal:
         console.width = max(console.measure(tbl).maximum, 40)
     console.print(tbl)
-    focus = h.row(country)
-    if focus is not None:
-        n = len(h.rows)
-        console.print(
-            t(
-                "headline.finding_rank",
-                lang,
-                country=country_name(country, lang),
-                rate=(focus["pp_intl"] or 0) * 100,
-                n=n,
-                rank=h.rank("pp_intl"),
-            )
-        )
-        if focus["cagr_intl"] is not None:
-            console.print(
-                t(
-                    "headline.finding_growth",
-                    lang,
-                    year_from=h.year_from,
-                    cagr=focus["cagr_intl"] * 100,
-                    n=n,
-                    rank=h.rank("cagr_intl"),
-                )
-            )
+    for sentence in h.findings(lang):
+        console.print(sentence)

@@ -14,6 +14,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from kakehashi.i18n import country_name, t
 from kakehashi.indicators import Scope, collaboration, growth
 
 __all__ = ["MAJOR_COUNTRIES", "Headline", "s4_headline"]
@@ -32,6 +33,39 @@ class Headline:
 
     def row(self, code: str) -> dict[str, Any] | None:
         return next((r for r in self.rows if r["country"] == code), None)
+
+    def findings(self, lang: str = "ja") -> list[str]:
+        """The headline's findings in words (rate and its rank; growth and its rank).
+
+        Written from the figures through the catalogue, so the terminal and the
+        dashboard say the same sentences.
+        """
+        focus = self.row(self.country)
+        if focus is None:
+            return []
+        n = len(self.rows)
+        out = [
+            t(
+                "headline.finding_rank",
+                lang,
+                country=country_name(self.country, lang),
+                rate=(focus["pp_intl"] or 0) * 100,
+                n=n,
+                rank=self.rank("pp_intl"),
+            )
+        ]
+        if focus["cagr_intl"] is not None:
+            out.append(
+                t(
+                    "headline.finding_growth",
+                    lang,
+                    year_from=self.year_from,
+                    cagr=focus["cagr_intl"] * 100,
+                    n=n,
+                    rank=self.rank("cagr_intl"),
+                )
+            )
+        return out
 
     def rank(self, column: str) -> int | None:
         """The focus country's rank (1 = highest) among the compared on ``column``."""

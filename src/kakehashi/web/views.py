@@ -186,31 +186,7 @@ def overview(svc: Service, scope: Scope, lang: str) -> View:
 
     # The S-4 headline table and its findings.
     h = _headline(svc, scope)
-    findings = []
-    focus = h.row(country)
-    if focus is not None:
-        n = len(h.rows)
-        findings.append(
-            t(
-                "headline.finding_rank",
-                lang,
-                country=cname,
-                rate=(focus["pp_intl"] or 0) * 100,
-                n=n,
-                rank=h.rank("pp_intl"),
-            )
-        )
-        if focus["cagr_intl"] is not None:
-            findings.append(
-                t(
-                    "headline.finding_growth",
-                    lang,
-                    year_from=y0,
-                    cagr=focus["cagr_intl"] * 100,
-                    n=n,
-                    rank=h.rank("cagr_intl"),
-                )
-            )
+    findings = h.findings(lang)
     if rank10 is not None:
         findings.append(
             t("web.overview.finding_top10", lang, country=cname, year=y1, counting=counting, rank=rank10)
