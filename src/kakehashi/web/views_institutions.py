@@ -15,7 +15,8 @@ the figure's download links:
 - for one institution (``?institution=I…``; by default the largest WPI centre,
   else the largest institution): its shares against the national median and
   WPI's targets, its national percentiles, and its partner institutions abroad
-  by co-authored works and by their ``pp_top10`` (the "top-level labs" of M-1).
+  by co-authored works and by their ``pp_top10`` (the "top-level labs" of M-1),
+  drawn by ``views_institution_profile``.
 
 Points and names stand for institutions and open their profiles; the cells
 that are sets of works open those works (``/works?institution=…``): an
@@ -35,91 +36,31 @@ from kakehashi.indicators.institutions import KPI_FOREIGN, KPI_INTL, RANKED
 from kakehashi.web import charts
 from kakehashi.web.api import indicator_result
 from kakehashi.web.figures import Figure, Table, api_query, figure, footer, qs
-from kakehashi.web.service import Result, Service
+from kakehashi.web.service import Service
 from kakehashi.web.views import View, pct, years_text
+from kakehashi.web.views_institution_profile import (
+    FEW,
+    ONE,
+    OTHER_COLOR,
+    WPI_COLOR,
+    XY,
+    opacity,
+    percentile_text,
+    profile_figures,
+    spec_base,
+    value_text,
+    works_query,
+)
 
-__all__ = ["institutions"]
+__all__ = ["institutions", "kpi_scatter"]
 
-#: partner institutions shown in each partner chart
-TOP_PARTNERS = 15
 #: institutions listed in the page's table (all of them in its CSV), the WPI centres and the chosen one always
 TABLE_ROWS = 100
-#: the profile's shares, drawn against the national median and WPI's targets
-SHARES = ("pp_intl", "foreign_origin_share", "pp_top10")
-#: WPI's public targets, per share
-TARGETS = {"pp_intl": KPI_INTL, "foreign_origin_share": KPI_FOREIGN}
-FEW = charts.FEW_WORKS
-WPI_COLOR = charts.FOCUS
-OTHER_COLOR = charts.OTHER
-MEDIAN_COLOR = "#9aa9b8"
-#: measures counted in people or works (the rest are shares)
-COUNTS = ("works", "transfers_in", "transfers_out")
-#: the data of a layer drawn once (a target line, its words), not once per row
-ONE: dict[str, list[dict[str, Any]]] = {"values": [{}]}
-XY = {"type": "quantitative"}
-
-
-def _value(column: str, v: Any) -> str:
-    if v is None:
-        return "—"
-    return f"{v:,}" if column in COUNTS else pct(v)
-
-
-def _percentile(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.0f}"
 
 
 def _page_link(scope: Scope, lang: str, institution: str) -> str:
     """This page for ``institution``, with the page's other filters."""
-    q: dict[str, Any] = {"country": scope.country}
-    if scope.years is not None:
-        q["years"] = f"{scope.years[0]}-{scope.years[1]}"
-    if scope.field is not None:
-        q["field"] = scope.field
-    if scope.period != "calendar":
-        q["period"] = scope.period
-    if scope.level == "root":
-        q["level"] = "root"
-    q["institution"] = institution
-    q["lang"] = lang
-    return f"/institutions?{qs(q)}"
-
-
-def _works_query(scope: Scope, lang: str, **cell: str) -> dict[str, Any]:
-    """The query of ``/works`` for a cell of this page (its country, years, field, period, level)."""
-    q: dict[str, Any] = {"country": scope.country}
-    if scope.years is not None:
-        q["years"] = f"{scope.years[0]}-{scope.years[1]}"
-    if scope.field is not None:
-        q["field"] = scope.field
-    if scope.period != "calendar":
-        q["period"] = scope.period
-    if scope.level == "root":
-        q["level"] = "root"
-    return {**q, **cell, "lang": lang}
-
-
-def _spec_base(title: str, rows: list[dict[str, Any]], height: int) -> dict[str, Any]:
-    # The look of charts.py's specs (charts.py belongs to the Partners page's work; not extended here).
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title, "anchor": "start", "fontSize": 14, "limit": 900},
-        "width": "container",
-        "height": height,
-        "data": {"values": rows},
-        "config": {
-            "font": charts.FONT,
-            "axis": {"labelFont": charts.FONT, "titleFont": charts.FONT, "labelLimit": 260},
-            "legend": {"labelFont": charts.FONT, "titleFont": charts.FONT},
-            "title": {"font": charts.FONT},
-            "view": {"stroke": None},
-        },
-        "usermeta": {"works": {}},
-    }
-
-
-def _opacity() -> dict[str, Any]:
-    return {"condition": {"test": "datum.few", "value": 0.35}, "value": 0.9}
+    return f"/institutions?{qs(works_query(scope, lang, institution=institution))}"
 
 
 def kpi_scatter(
@@ -139,7 +80,7 @@ def kpi_scatter(
     href, chosen``; ``groups`` = [others, WPI centres] (legend order, WPI in
     red and labelled). A click on a point opens ``href`` (``usermeta.link``).
     """
-    spec = _spec_base(title, rows, 380)
+    spec = spec_base(title, rows, 380)
     spec["usermeta"]["link"] = "href"
     pct_axis = {"format": ".0%"}
     x = {"field": "pp_intl", "type": "quantitative", "title": x_title, "scale": {"domain": [0, 1]}}
@@ -194,7 +135,7 @@ def kpi_scatter(
                 },
                 "stroke": {"condition": {"test": "datum.chosen", "value": "#000"}, "value": None},
                 "strokeWidth": {"condition": {"test": "datum.chosen", "value": 2}, "value": 0},
-                "opacity": _opacity(),
+                "opacity": opacity(),
                 "order": {"field": "wpi", "type": "quantitative"},
                 "tooltip": [
                     {"field": "name", "title": group_title},
@@ -218,130 +159,6 @@ def kpi_scatter(
         },
     ]
     return spec
-
-
-def profile_bars(
-    title: str,
-    rows: list[dict[str, Any]],
-    *,
-    value_title: str,
-    series_title: str,
-    series: list[str],
-    measures: list[str],
-    target_rows: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """Grouped bars: the institution's shares and the national median per measure, WPI targets as ticks."""
-    spec = _spec_base(title, rows, max(150, 60 * len(measures)))
-    y = {"field": "measure", "type": "nominal", "sort": measures, "title": None}
-    xq = {
-        "field": "value",
-        "type": "quantitative",
-        "title": value_title,
-        "axis": {"format": ".0%"},
-        "scale": {"domain": [0, 1]},
-    }
-    spec["layer"] = [
-        {
-            "mark": {"type": "bar"},
-            "encoding": {
-                "y": y,
-                "yOffset": {"field": "series", "sort": series},
-                "x": xq,
-                "color": {
-                    "field": "series",
-                    "type": "nominal",
-                    "title": series_title,
-                    "sort": series,
-                    "scale": {"domain": series, "range": [WPI_COLOR, MEDIAN_COLOR]},
-                    "legend": {"orient": "bottom", "direction": "horizontal", "labelLimit": 500},
-                },
-                "opacity": _opacity(),
-                "tooltip": [
-                    {"field": "measure", "title": value_title},
-                    {"field": "series", "title": series_title},
-                    {"field": "value", "format": ".1%"},
-                ],
-            },
-        },
-        {
-            "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11, "font": charts.FONT},
-            "encoding": {
-                "y": y,
-                "yOffset": {"field": "series", "sort": series},
-                "x": xq,
-                "text": {"field": "value", "format": ".1%"},
-            },
-        },
-        {
-            "data": {"values": target_rows},
-            "mark": {"type": "tick", "color": "#000", "thickness": 3, "orient": "vertical"},
-            "encoding": {
-                "y": y,
-                "x": {"field": "value", "type": "quantitative"},
-                "tooltip": [{"field": "label"}, {"field": "value", "format": ".0%"}],
-            },
-        },
-    ]
-    return spec
-
-
-def percentile_bars(
-    title: str, rows: list[dict[str, Any]], *, value_title: str, measures: list[str], median_words: str
-) -> dict[str, Any]:
-    """Horizontal bars of national percentiles (0–100) per measure, a rule at the median (50)."""
-    spec = _spec_base(title, rows, max(140, 32 * len(measures)))
-    y = {"field": "measure", "type": "nominal", "sort": measures, "title": None}
-    x = {"field": "pct", "type": "quantitative", "title": value_title, "scale": {"domain": [0, 100]}}
-    spec["layer"] = [
-        {
-            "mark": {"type": "bar", "color": WPI_COLOR},
-            "encoding": {
-                "y": y,
-                "x": x,
-                "opacity": _opacity(),
-                "tooltip": [
-                    {"field": "measure", "title": value_title},
-                    {"field": "pct", "title": value_title, "format": ".0f"},
-                    {"field": "value_text"},
-                ],
-            },
-        },
-        {
-            "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11, "font": charts.FONT},
-            "encoding": {"y": y, "x": x, "text": {"field": "value_text"}},
-        },
-        {
-            "data": ONE,
-            "mark": {"type": "rule", "color": "#555", "strokeDash": [6, 4]},
-            "encoding": {"x": {"datum": 50, "type": "quantitative"}},
-        },
-        {
-            "data": ONE,
-            "mark": {"type": "text", "dy": -4, "baseline": "bottom", "color": "#555", "font": charts.FONT},
-            "encoding": {
-                "x": {"datum": 50, "type": "quantitative"},
-                "y": {"value": 0},
-                "text": {"value": median_words},
-            },
-        },
-    ]
-    return spec
-
-
-def _count_axis(spec: dict[str, Any], values: list[int]) -> None:
-    """Bars of counts: whole-number ticks, and no category title (the chart's title names the bars)."""
-    enc = spec["layer"][0]["encoding"]
-    axis: dict[str, Any] = {"format": ",d"}
-    if values and max(values) < 10:
-        axis["tickCount"] = max(1, max(values))
-    enc["x"]["axis"] = axis
-    _untitled(spec)
-
-
-def _untitled(spec: dict[str, Any]) -> None:
-    """No category title over long institution names (the chart's title names them); room for the names."""
-    spec["layer"][0]["encoding"]["y"]["title"] = None
-    spec["config"]["axis"]["labelLimit"] = 320
 
 
 def _national_medians(rows: list[dict[str, Any]], min_works: int) -> dict[str, float | None]:
@@ -390,7 +207,7 @@ def institutions(svc: Service, scope: Scope, lang: str) -> View:
         found = res_one.table.to_pylist()
         if found:
             chosen = found[0]
-            figures += _profile_figures(svc, one, res_one, chosen, medians, lang)
+            figures += profile_figures(svc, one, res_one, chosen, medians, lang)
         else:
             notes.append(t("web.institutions.not_found", lang, institution=chosen_id, **words))
     chosen_key = None if chosen is None else chosen["institution_id"]
@@ -460,8 +277,8 @@ def institutions(svc: Service, scope: Scope, lang: str) -> View:
             r["name"] or r["institution_id"],
             "WPI" if r["is_wpi"] else "",
             *(
-                _value(c, r[c])
-                + (f"{sep[0]}{_percentile(r[f'{c}_pct'])}{sep[1]}" if r[f"{c}_pct"] is not None else "")
+                value_text(c, r[c])
+                + (f"{sep[0]}{percentile_text(r[f'{c}_pct'])}{sep[1]}" if r[f"{c}_pct"] is not None else "")
                 for c in RANKED
             ),
             _kpi(r["kpi_intl_ok"], lang),
@@ -477,7 +294,7 @@ def institutions(svc: Service, scope: Scope, lang: str) -> View:
         links=[_page_link(base, lang, r["institution_id"]) for r in shown],
         # The paper count is the set of the institution's works: it opens them.
         cell_links=[
-            {2: f"/works?{qs(_works_query(base, lang, institution=r['institution_id']))}"} for r in shown
+            {2: f"/works?{qs(works_query(base, lang, institution=r['institution_id']))}"} for r in shown
         ],
         id="institutions",
     )
@@ -493,186 +310,6 @@ def institutions(svc: Service, scope: Scope, lang: str) -> View:
     hints = [t("web.institutions.hint", lang), t("web.export_hint", lang), t("web.few_works", lang)]
     heading = t("web.institutions.heading", lang, country=cname)
     return View(heading, findings, figures, [table], notes, hints)
-
-
-def _profile_figures(
-    svc: Service,
-    one: Scope,
-    res_one: Result,
-    row: dict[str, Any],
-    medians: dict[str, float | None],
-    lang: str,
-) -> list[Figure]:
-    name = row["name"] or row["institution_id"]
-    cname = country_name(one.country, lang)
-    words = {"name": name, "country": cname, "years": years_text(one, lang)}
-    label = {c: t(f"column.{c}", lang) for c in RANKED}
-    few = row["works"] < FEW
-    out: list[Figure] = []
-
-    # Its shares against the national median, with WPI's targets.
-    median_word = t("web.institutions.national_median", lang, country=cname)
-    series = [name, median_word]
-    measures = [label[c] for c in SHARES]
-    bars = [
-        {"measure": label[c], "series": s, "value": v, "few": few and s == name}
-        for c in SHARES
-        for s, v in ((name, row[c]), (median_word, medians[c]))
-        if v is not None
-    ]
-    targets = [
-        {"measure": label[c], "value": v, "label": t("web.institutions.wpi_target", lang)}
-        for c, v in TARGETS.items()
-    ]
-    title = t("web.institutions.chart_profile", lang, **words)
-    spec = profile_bars(
-        title,
-        bars,
-        value_title=t("web.institutions.share", lang),
-        series_title=t("web.institutions.series", lang),
-        series=series,
-        measures=measures,
-        target_rows=targets,
-    )
-    notes = [t("web.institutions.profile_note", lang, min_works=one.min_works_ranked)]
-    out.append(
-        figure(
-            "institution_profile",
-            title,
-            spec,
-            indicator="institution-profile",
-            scope=one,
-            result=res_one,
-            lang=lang,
-            notes=notes,
-            mobility=True,
-        )
-    )
-
-    # Its national percentiles (where ranked).
-    all_measures = [label[c] for c in RANKED]
-    pcts = [
-        {
-            "measure": label[c],
-            "pct": row[f"{c}_pct"] * 100,
-            "value_text": _value(c, row[c]),
-            "few": False,
-        }
-        for c in RANKED
-        if row[f"{c}_pct"] is not None
-    ]
-    if pcts:
-        title = t("web.institutions.chart_percentiles", lang, **words)
-        spec = percentile_bars(
-            title,
-            pcts,
-            value_title=t("web.institutions.percentile", lang),
-            measures=all_measures,
-            median_words=t("web.institutions.median", lang),
-        )
-        notes = [t("web.institutions.percentile_note", lang, min_works=one.min_works_ranked)]
-        out.append(
-            figure(
-                "institution_percentiles",
-                title,
-                spec,
-                indicator="institution-profile",
-                scope=one,
-                result=res_one,
-                lang=lang,
-                notes=notes,
-                mobility=True,
-            )
-        )
-
-    # Its partner institutions abroad: by co-authored works and by their pp_top10.
-    res_p = indicator_result(svc, "institution-partners", one)
-    partners = res_p.table.to_pylist()
-
-    def bar_rows(ps: list[dict[str, Any]], few_of: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                **p,
-                "label": f"{p['partner_name'] or p['partner_id']} ({p['partner_country'] or '?'})",
-                "few": few_of(p),
-            }
-            for p in ps
-        ]
-
-    by_works = bar_rows(
-        sorted(partners, key=lambda p: (p["rank_by_works"], p["partner_id"]))[:TOP_PARTNERS],
-        lambda p: p["n_ab"] < FEW,
-    )
-    title = t("web.institutions.chart_partners_works", lang, n=len(by_works), **words)
-    spec = charts.bars(
-        title,
-        by_works,
-        category="label",
-        category_title=t("column.partner_name", lang),
-        value="n_ab",
-        value_title=t("web.institutions.coauthored", lang),
-        tooltip=[
-            {"field": "label", "title": t("column.partner_name", lang)},
-            {"field": "n_ab", "title": t("web.institutions.coauthored", lang), "format": ","},
-            {"field": "partner_pp_top10", "title": t("column.pp_top10", lang), "format": ".1%"},
-        ],
-        # A bar is this institution's works with that partner abroad (Cell.partner_institution).
-        works={
-            "fields": {"partner_institution": "partner_id"},
-            "fixed": _works_query(one, lang, institution=row["institution_id"]),
-        },
-    )
-    _count_axis(spec, [p["n_ab"] for p in by_works])
-    notes = [t("web.institutions.partners_note", lang)]
-    out.append(
-        figure(
-            "institution_partners_works",
-            title,
-            spec,
-            indicator="institution-partners",
-            scope=one,
-            result=res_p,
-            lang=lang,
-            notes=notes,
-        )
-    )
-    ranked = [p for p in partners if p["rank_by_pp_top10"] is not None]
-    by_q = bar_rows(
-        sorted(ranked, key=lambda p: (p["rank_by_pp_top10"], p["partner_id"]))[:TOP_PARTNERS],
-        lambda p: False,
-    )
-    title = t("web.institutions.chart_partners_top10", lang, n=len(by_q), **words)
-    spec = charts.bars(
-        title,
-        by_q,
-        category="label",
-        category_title=t("column.partner_name", lang),
-        value="partner_pp_top10",
-        value_title=t("column.partner_pp_top10", lang) + " (%)",
-        percent=True,
-        tooltip=[
-            {"field": "label", "title": t("column.partner_name", lang)},
-            {"field": "partner_pp_top10", "title": t("column.partner_pp_top10", lang), "format": ".1%"},
-            {"field": "n_ab", "title": t("web.institutions.coauthored", lang), "format": ","},
-        ],
-    )
-    _untitled(spec)
-    notes = [t("web.institutions.top_labs_note", lang, min_works=one.min_works_ranked)]
-    if not by_q:
-        notes.append(t("web.no_data", lang))
-    out.append(
-        figure(
-            "institution_partners_top10",
-            title,
-            spec,
-            indicator="institution-partners",
-            scope=one,
-            result=res_p,
-            lang=lang,
-            notes=notes,
-        )
-    )
-    return out
 
 
 def _findings(
@@ -703,7 +340,7 @@ def _findings(
             p = chosen[f"{c}_pct"]
             if p is None:
                 return pct(chosen[c])
-            return t("web.institutions.value_pct", lang, value=pct(chosen[c]), pct=_percentile(p))
+            return t("web.institutions.value_pct", lang, value=pct(chosen[c]), pct=percentile_text(p))
 
         out.append(
             t(
