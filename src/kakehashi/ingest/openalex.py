@@ -2,7 +2,7 @@
 
 The path of the data::
 
-    SOURCE… ─find_files─▶ sorted files ─DuckDB read_json(columns=…)─▶ raw tables (once)
+    SOURCE… ─find_files─▶ sorted files ─read_json(columns=…) or Spark from_json─▶ raw tables (once)
             ─normalise (Ibis)─▶ staged Parquet ─store.transaction─▶ merged, swapped in
 
 Every record gets ``_version`` = (its file's place in sorted path order + 1)
@@ -30,7 +30,8 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from kakehashi.engines import jsonread
+from kakehashi.engines import ENGINES, jsonread
+from kakehashi.engines.workspace import Workspace, open_workspace
 from kakehashi.errors import ConfigError, MalformedInputError
 from kakehashi.ingest import IngestReport, NullProgress, Progress
 from kakehashi.ingest.diagnose import diagnose, line_of_record, readable_part
@@ -55,6 +56,7 @@ def ingest_openalex(
     progress: Progress = NullProgress(),
     settings: Settings | None = None,
     source: dict[str, Any] | None = None,
+    engine: str = "duckdb",
 ) -> IngestReport:
     """Ingest OpenAlex works, authors and institutions records into ``store``.
 
@@ -74,6 +76,9 @@ def ingest_openalex(
         DuckDB memory and threads; the manifest records them.
     source
         Extra entries for the manifest's source record (the API ingest's filter).
+    engine
+        ``"duckdb"`` (default) or ``"spark"``: the engine that parses the files
+        and normalises them; the merge into the store is the same for both.
 
     Returns
     -------
@@ -95,6 +100,9 @@ def ingest_openalex(
     """
     if on_error not in ("stop", "skip"):
         raise ConfigError(f"on_error={on_error!r} must be 'stop' or 'skip'.")
+    if engine not in ENGINES:
+        choices = ", ".join(ENGINES)
+        raise ConfigError(f"unknown engine {engine!r}; choose one of {choices}.", parameter="engine")
     settings = settings if settings is not None else Settings.load()
     files, notes = find_files(sources)
     report = IngestReport(files=len(files), notes=list(notes))
@@ -108,15 +116,16 @@ def ingest_openalex(
         },
         "snapshot_date": partitions[-1] if partitions else None,
         "on_error": on_error,
+        "engine": engine,
     }
     progress.start(files=len(files), nbytes=sum(f.size for f in files), label="openalex")
     with store.transaction(source=src, settings=settings.as_dict()) as tx:
         work = tx.dir / "openalex"
-        con = jsonread.workspace(settings, work / "spill")
+        ws = open_workspace(engine, settings, work)
         try:
-            record_dates = _run(con, files, on_error == "skip", work, report, progress, tx)
+            record_dates = _run(ws, files, on_error == "skip", work, report, progress, tx)
         finally:
-            con.disconnect()
+            ws.close()
             shutil.rmtree(work, ignore_errors=True)
         tx.source.update(
             records=report.records,
@@ -131,7 +140,7 @@ def ingest_openalex(
 
 
 def _run(
-    con: ibis.BaseBackend,
+    ws: Workspace,
     files: list[SourceFile],
     skip: bool,
     work: Path,
@@ -148,31 +157,26 @@ def _run(
         table = f"raw_{entity}"
         loaded = 0
         for batch in _batches(mine):
-            n = _load_batch(con, table, batch, entity, skip, work, report)
+            n = _load_batch(ws, table, batch, entity, skip, work, report)
             loaded += n
             progress.advance(files=len(batch), records=n, nbytes=sum(f.size for _, f in batch))
         if loaded:
-            raw[entity] = _checked(con, con.table(table), entity, skip, report)
+            raw[entity] = _checked(ws, ws.raw(table), entity, skip, report)
     if not raw:
         report.notes.append("no records found; the store's tables are unchanged")
         return {"min": None, "max": None}
 
     stamps = ibis.union(*(t.select(d=t.updated_date.try_cast("timestamp")) for t in raw.values()))
-    lo, hi = con.execute(stamps.d.min()), con.execute(stamps.d.max())
+    lo, hi = ws.execute(stamps.d.min()), ws.execute(stamps.d.max())
 
-    def cache(t: ir.Table, name: str) -> ir.Table:
-        return con.create_table(f"_{name}", t, temp=True)
-
-    for name, expr in normalise(raw, cache=cache).items():
-        target = tx.staged_dir(name) / "openalex.parquet"
-        con.to_parquet(expr, str(target), compression="zstd")
-        report.rows[name] = int(con.read_parquet(str(target)).count().execute())
+    for name, expr in normalise(raw, cache=ws.keep).items():
+        report.rows[name] = ws.write(expr, tx.staged_dir(name), "openalex")
     if "works" in raw:
-        staged_works = con.read_parquet(str(tx.staged_dir("works") / "openalex.parquet"))
-        staged_affs = con.read_parquet(str(tx.staged_dir("affiliations") / "openalex.parquet"))
+        staged_works = ws.read(tx.staged_dir("works"), "openalex")
+        staged_affs = ws.read(tx.staged_dir("affiliations"), "openalex")
         n, unplaced = works_summary(staged_works, staged_affs)
-        report.works = int(con.execute(n))
-        report.works_without_country = int(con.execute(unplaced))
+        report.works = int(ws.execute(n))
+        report.works_without_country = int(ws.execute(unplaced))
     return {"min": _iso(lo), "max": _iso(hi)}
 
 
@@ -202,7 +206,7 @@ def _raw_file(i: int, f: SourceFile, path: Path | None = None) -> jsonread.RawFi
 
 
 def _load_batch(
-    con: ibis.BaseBackend,
+    ws: Workspace,
     table: str,
     batch: list[tuple[int, SourceFile]],
     entity: str,
@@ -212,16 +216,16 @@ def _load_batch(
 ) -> int:
     schema = RAW_SCHEMAS[entity]
     try:
-        n = jsonread.load_raw(con, table, [_raw_file(i, f) for i, f in batch], schema, ignore_errors=skip)
+        n = ws.load_raw(table, [_raw_file(i, f) for i, f in batch], schema, ignore_errors=skip)
     except jsonread.ReadFailed:
         # One of them is bad: read them one by one to find which, and say where.
-        n = sum(_load_one(con, table, i, f, schema, skip, work, report) for i, f in batch)
+        n = sum(_load_one(ws, table, i, f, schema, skip, work, report) for i, f in batch)
     report.records += n
     return n
 
 
 def _load_one(
-    con: ibis.BaseBackend,
+    ws: Workspace,
     table: str,
     i: int,
     f: SourceFile,
@@ -231,7 +235,7 @@ def _load_one(
     report: IngestReport,
 ) -> int:
     try:
-        return jsonread.load_raw(con, table, [_raw_file(i, f)], schema, ignore_errors=skip)
+        return ws.load_raw(table, [_raw_file(i, f)], schema, ignore_errors=skip)
     except jsonread.ReadFailed as exc:
         problem = diagnose(f.path, page=f.page)
         if not skip:
@@ -245,7 +249,7 @@ def _load_one(
         part = Path(tempfile.mkstemp(suffix=".jsonl", dir=work)[1])
         kept, broke = readable_part(f.path, part)
         try:
-            n = jsonread.load_raw(con, table, [_raw_file(i, f, part)], schema, ignore_errors=True)
+            n = ws.load_raw(table, [_raw_file(i, f, part)], schema, ignore_errors=True)
         except jsonread.ReadFailed:
             pass
         else:
@@ -257,14 +261,14 @@ def _load_one(
     return 0
 
 
-def _checked(con: ibis.BaseBackend, raw: ir.Table, entity: str, skip: bool, report: IngestReport) -> ir.Table:
+def _checked(ws: Workspace, raw: ir.Table, entity: str, skip: bool, report: IngestReport) -> ir.Table:
     """``raw`` without records lacking an id or of another entity (an error unless skipping)."""
     short = raw.id.replace("https://openalex.org/", "")
     good = short.startswith(_PREFIX_OF[entity]) & short.substr(1, 1).re_search(r"^[0-9]$")
     bad = raw.filter(good.isnull() | ~good)
-    n_bad = int(con.execute(bad.count()))
+    n_bad = int(ws.execute(bad.count()))
     if n_bad and not skip:
-        first = con.execute(bad.order_by(["_source_path", "_source_line"]).limit(1)).iloc[0]
+        first = ws.execute(bad.order_by(["_source_path", "_source_line"]).limit(1)).iloc[0]
         path = Path(first["_source_path"])
         line = line_of_record(path, int(first["_source_line"]))
         what = (
