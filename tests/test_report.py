@@ -141,7 +141,7 @@ def test_html_is_standalone_with_svg_charts_and_the_synthetic_label(reports, lan
     label = {"ja": "合成デモデータ", "en": "Synthetic demo data"}[lang]
     assert 'class="synthetic-banner"' in html and label in html
     svgs = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
-    assert len(svgs) >= 4
+    assert len(svgs) >= 5
     for svg in svgs:  # charts with marks, not empty boxes
         assert svg.count("<path") + svg.count("<line") > 10
     # Nothing to fetch: no URL at all, so no script, style, font or image from the network.
@@ -149,10 +149,76 @@ def test_html_is_standalone_with_svg_charts_and_the_synthetic_label(reports, lan
     assert "<script" not in html and "<link" not in html
 
 
+@pytest.fixture(scope="module")
+def network(store: Store) -> dict[str, Any]:
+    """The co-authorship map's countries and links, counted here from the works' country sets.
+
+    A work's countries are the distinct country codes of its affiliations; the
+    map holds Japan and its 20 partners with most joint works 2012–2022 (ties by
+    code), and a link for every pair of them with at least one joint work.
+    """
+    t = open_store(store)
+    works = t["works"]
+    years = works.filter(works.year.between(2012, 2022)).select("work_id")
+    aff = t["affiliations"]
+    aff = aff.filter(aff.country_code.notnull()).semi_join(years, "work_id")
+    sets: dict[str, set[str]] = {}
+    for r in aff.select("work_id", "country_code").distinct().to_pyarrow().to_pylist():
+        sets.setdefault(r["work_id"], set()).add(r["country_code"])
+    with_jp: dict[str, int] = {}
+    for cs in sets.values():
+        if "JP" in cs:
+            for c in cs - {"JP"}:
+                with_jp[c] = with_jp.get(c, 0) + 1
+    top = sorted(with_jp, key=lambda c: (-with_jp[c], c))[:20]
+    nodes = {"JP", *top}
+    pairs = {(a, b) for cs in sets.values() for a in cs & nodes for b in cs & nodes if a < b}
+    return {"nodes": nodes, "links": len(pairs)}
+
+
+def _section(html: str, sid: str) -> str:
+    found = re.search(rf'<section id="{sid}".*?</section>', html, flags=re.S)
+    assert found is not None, sid
+    return found.group(0)
+
+
+def _marks(svg: str, kind: str) -> str:
+    """The inside of the SVG's group of ``kind`` marks (``symbol``, ``rule``, ``text``), legends apart."""
+    found = re.search(rf'<g class="mark-{kind} role-mark\b[^"]*"[^>]*>(.*?)</g>', svg, flags=re.S)
+    assert found is not None, kind
+    return found.group(1)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_partners_section_draws_the_coauthorship_map(reports, network, lang):
+    html = reports[(lang, "html")].read_text(encoding="utf-8")
+    section = _section(html, "partners")
+    heading = {"ja": "<h2>共著相手国</h2>", "en": "<h2>Partner countries</h2>"}[lang]
+    assert heading in section
+    title = {"ja": "日本と共著相手国 上位20か国の共著ネットワーク", "en": "Co-authorship map of Japan"}[lang]
+    maps = [s for s in re.findall(r"<svg\b.*?</svg>", section, flags=re.S) if title in s]
+    assert len(maps) == 1
+    svg = maps[0]
+    # One circle per country (Japan and its 20 partners), one line per linked pair, a name on each circle.
+    assert _marks(svg, "symbol").count("<path") == len(network["nodes"]) == 21
+    assert _marks(svg, "rule").count("<line") == network["links"]
+    labels = re.findall(r">([^<]+)</text>", _marks(svg, "text"))
+    assert sorted(labels) == sorted(country_name(c, lang) for c in network["nodes"])
+    # Under the map: how it is made, then every country in exactly one community.
+    captions = re.findall(r'<p class="caption">(.*?)</p>', section, flags=re.S)
+    assert ("Louvain" in captions[0]) and ("Fruchterman–Reingold" in captions[0])
+    prefix, sep = {"ja": ("コミュニティ", "："), "en": ("Community ", ": ")}[lang]
+    listed: list[str] = []
+    for k, line in enumerate(captions[1:], start=1):
+        assert line.startswith(f"{prefix}{k}{sep}"), line
+        listed += line.split(sep, 1)[1].split({"ja": "、", "en": ", "}[lang])
+    assert sorted(listed) == sorted(country_name(c, lang) for c in network["nodes"])
+
+
 def test_each_figure_states_its_provenance(reports, store):
     html = reports[("en", "html")].read_text(encoding="utf-8")
     provs = re.findall(r'<figcaption class="prov">(.*?)</figcaption>', html, flags=re.S)
-    assert len(provs) >= 8  # four charts, four tables (five with mobility)
+    assert len(provs) >= 9  # five charts, four tables (five with mobility)
     for p in provs:
         assert "synthetic demo data (20,000 works, seed 11)" in p
         assert store.version in p and "indicator:" in p

@@ -12,10 +12,12 @@ deterministic: the same table always gives the same picture.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -24,7 +26,16 @@ from kakehashi.indicators import counting
 from kakehashi.indicators.partners import _weight, focus_country, in_years
 from kakehashi.indicators.scope import Scope
 
-__all__ = ["NETWORK_COLUMNS", "TOP_NETWORK", "communities", "layout", "pair_counts", "partner_network"]
+__all__ = [
+    "NETWORK_COLUMNS",
+    "TOP_NETWORK",
+    "NetworkMap",
+    "communities",
+    "layout",
+    "network_map",
+    "pair_counts",
+    "partner_network",
+]
 
 Tables = Mapping[str, ir.Table]
 
@@ -293,3 +304,42 @@ def layout(
     cy = sum(p[1] for p in pos) / n
     r = max(math.hypot(p[0] - cx, p[1] - cy) for p in pos) or 1.0
     return {v: ((pos[i][0] - cx) / r, (pos[i][1] - cy) / r) for i, v in enumerate(order)}
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkMap:
+    """The picture of a ``partner-network`` table: node sizes, communities, positions."""
+
+    #: each country's works (whole counting), the focus country first among equals
+    sizes: dict[str, int]
+    #: country → community 0, 1, … (largest first), by :func:`communities`
+    groups: dict[str, int]
+    #: country → (x, y) in [−1, 1]², by :func:`layout`
+    positions: dict[str, tuple[float, float]]
+
+    def members(self, community: int) -> list[str]:
+        """The countries of ``community``, largest first (ties by code)."""
+        out = [c for c in self.sizes if self.groups[c] == community]
+        return sorted(out, key=lambda c: (-self.sizes[c], c))
+
+    @property
+    def n_communities(self) -> int:
+        return max(self.groups.values(), default=-1) + 1
+
+
+def network_map(pairs: Sequence[Mapping[str, Any]], focus: str) -> NetworkMap:
+    """Communities and positions of the rows of :func:`partner_network`, as the Partners page and
+    the report draw them: association strength is the link weight of both (as VOSviewer
+    normalises before clustering and laying out), nodes in code order, seed 0 — the same rows
+    always give the same map. The focus country is on the map even without a link.
+    """
+    size: dict[str, int] = {focus: 0}
+    for r in pairs:
+        size[r["a"]], size[r["b"]] = r["p_a"], r["p_b"]
+    names = sorted(size)
+    weights = [(r["a"], r["b"], float(r["assoc_strength"])) for r in pairs]
+    return NetworkMap(
+        sizes={c: size[c] for c in names},
+        groups=communities(names, weights),
+        positions=layout(names, weights, seed=0),
+    )

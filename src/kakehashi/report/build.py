@@ -219,7 +219,7 @@ def _methods(f: Figures, meta: dict[str, Any], synthetic: bool, lang: str) -> li
 
 
 def _context(store: Store, f: Figures, lang: str, made: dt.date) -> dict[str, Any]:
-    from kakehashi.report.charts import charts
+    from kakehashi.report.charts import captions, charts
 
     manifest = store.manifest
     sources = manifest.get("sources", [])
@@ -231,7 +231,7 @@ def _context(store: Store, f: Figures, lang: str, made: dt.date) -> dict[str, An
     }
     sections = [
         ("collab", "report.sec_collab", ("trend", "growth"), ("headline",)),
-        ("partners", "report.sec_partners", ("partners",), ("partners",)),
+        ("partners", "report.sec_partners", ("partners", "network"), ("partners",)),
         ("quality", "report.sec_quality", ("quality",), ("quality",)),
         ("complement", "report.sec_complement", (), ("complement",)),
     ]
@@ -239,8 +239,15 @@ def _context(store: Store, f: Figures, lang: str, made: dt.date) -> dict[str, An
         sections.append(("mobility", "report.sec_mobility", (), ("mobility",)))
     found = findings(f, lang)
     svgs = charts(f, lang)
+    words = captions(f, lang)
     tables = _tables(f, meta, lang)
-    chart_blocks = {"trend": f.trend, "growth": None, "partners": f.partners, "quality": f.quality}
+    chart_blocks = {
+        "trend": f.trend,
+        "growth": None,
+        "partners": f.partners,
+        "network": f.network,
+        "quality": f.quality,
+    }
     head_block = Block("growth", f.headline.scope, f.headline.rows, ("countries",))
     chart_prov = {k: _provenance(b or head_block, f, meta, lang) for k, b in chart_blocks.items()}
     name = country_name(f.country, lang)
@@ -260,7 +267,11 @@ def _context(store: Store, f: Figures, lang: str, made: dt.date) -> dict[str, An
                 "id": sid,
                 "heading": t(key, lang),
                 "findings": found.get(sid, []),
-                "charts": [{"svg": svgs[c], "prov": chart_prov[c]} for c in cs if c in svgs],
+                "charts": [
+                    {"svg": svgs[c], "caption": words.get(c, []), "prov": chart_prov[c]}
+                    for c in cs
+                    if c in svgs
+                ],
                 "tables": [tables[x] for x in ts if x in tables and tables[x]["rows"]],
             }
             for sid, key, cs, ts in sections

@@ -13,11 +13,12 @@ import re
 from typing import Any
 
 from kakehashi.i18n import country_name, t
+from kakehashi.indicators.network import NetworkMap, network_map
 from kakehashi.report.figures import Figures
 from kakehashi.report.findings import span_words
 from kakehashi.report.fonts import FONT_FAMILY, cjk_font
 
-__all__ = ["charts"]
+__all__ = ["captions", "charts"]
 
 FOCUS_COLOUR = "#c0392b"
 OTHER_COLOUR = "#7f8c8d"
@@ -176,12 +177,132 @@ def _quality(f: Figures, lang: str) -> Any:
     return alt.layer(world, rules, points, title=title)
 
 
+def _map(f: Figures) -> NetworkMap:
+    return network_map(f.network.rows, f.country)
+
+
+def _community_names(m: NetworkMap, lang: str) -> list[str]:
+    return [t("report.chart.community_n", lang, n=k + 1) for k in range(m.n_communities)]
+
+
+def _network(f: Figures, lang: str) -> Any:
+    """The co-authorship map as the Partners page draws it: same communities, same positions."""
+    import altair as alt
+
+    m = _map(f)
+    order = _community_names(m, lang)
+    pos = m.positions
+    nodes = [
+        {
+            "label": country_name(c, lang),
+            "x": pos[c][0],
+            "y": pos[c][1],
+            "p": m.sizes[c],
+            "community": order[m.groups[c]],
+            "focus": c == f.country,
+        }
+        for c in m.sizes
+    ]
+    links = [
+        {
+            "x": pos[r["a"]][0],
+            "y": pos[r["a"]][1],
+            "x2": pos[r["b"]][0],
+            "y2": pos[r["b"]][1],
+            "n_ab": r["n_ab"],
+        }
+        for r in sorted(f.network.rows, key=lambda r: r["n_ab"])  # the strongest drawn last, on top
+    ]
+    top = max((r["n_ab"] for r in links), default=1) or 1
+    y0, y1 = f.years
+    name = country_name(f.country, lang)
+    title = alt.TitleParams(
+        t("report.chart.network", lang, country=name, k=len(nodes) - 1, year_from=y0, year_to=y1),
+        subtitle=t("report.chart.network_sub", lang, country=name),
+    )
+    scale = alt.Scale(domain=[-1.2, 1.2], nice=False, zero=False)
+    x = alt.X("x:Q", scale=scale, axis=None)
+    y = alt.Y("y:Q", scale=scale, axis=None)
+    lines = (
+        alt.Chart(alt.Data(values=links))
+        .mark_rule(color="#777")
+        .encode(
+            x=x,
+            y=y,
+            x2="x2:Q",
+            y2="y2:Q",
+            opacity=alt.Opacity("n_ab:Q", scale=alt.Scale(domain=[0, top], range=[0.08, 0.7]), legend=None),
+            strokeWidth=alt.StrokeWidth(
+                "n_ab:Q",
+                scale=alt.Scale(domain=[0, top], range=[0.5, 6]),
+                title=t("report.chart.axis_n_ab", lang),
+                legend=alt.Legend(format=",~r"),
+            ),
+        )
+    )
+    circles = (
+        alt.Chart(alt.Data(values=nodes))
+        .mark_circle(opacity=0.9)
+        .encode(
+            x=x,
+            y=y,
+            size=alt.Size(
+                "p:Q",
+                scale=alt.Scale(range=[30, 1400]),
+                title=t("report.chart.legend_papers", lang),
+                legend=alt.Legend(format=",~r"),
+            ),
+            color=alt.Color(
+                "community:N",
+                sort=order,
+                scale=alt.Scale(domain=order, scheme="tableau10"),
+                title=t("report.chart.legend_community", lang),
+            ),
+            stroke=alt.condition("datum.focus", alt.value("#222"), alt.value("#fff")),
+            strokeWidth=alt.condition("datum.focus", alt.value(2.5), alt.value(0.8)),
+        )
+    )
+    labels = (
+        alt.Chart(alt.Data(values=nodes))
+        .mark_text(fontSize=9, dy=-2, baseline="middle")
+        .encode(x=x, y=y, text="label:N")
+    )
+    return alt.layer(lines, circles, labels, title=title).properties(width=WIDTH, height=WIDTH)
+
+
 def charts(f: Figures, lang: str) -> dict[str, str]:
     """The report's charts as inline SVG strings, by name."""
     out = {}
-    makers = {"trend": _trend, "growth": _growth, "partners": _partners, "quality": _quality}
+    makers = {
+        "trend": _trend,
+        "growth": _growth,
+        "partners": _partners,
+        "network": _network,
+        "quality": _quality,
+    }
     for name, make in makers.items():
         if name == "partners" and not f.partners.rows:
             continue
+        if name == "network" and not f.network.rows:
+            continue
         out[name] = _svg(make(f, lang), f"k{name}")
     return out
+
+
+def captions(f: Figures, lang: str) -> dict[str, list[str]]:
+    """The words under a chart beyond its provenance, by chart name: the map's method and communities."""
+    if not f.network.rows:
+        return {}
+    m = _map(f)
+    sep = t("report.list_sep", lang)
+    members = [
+        t(
+            "report.chart.network_members",
+            lang,
+            community=label,
+            members=sep.join(country_name(c, lang) for c in m.members(k)),
+        )
+        for k, label in enumerate(_community_names(m, lang))
+    ]
+    name = country_name(f.country, lang)
+    return {"network": [t("report.chart.network_caption", lang, country=name), *members]}

@@ -15,7 +15,16 @@ from typing import Any
 import ibis.expr.types as ir
 
 from kakehashi.errors import ConfigError
-from kakehashi.indicators import INDICATORS, Scope, collaboration, complementarity, impact, partners
+from kakehashi.indicators import (
+    INDICATORS,
+    Scope,
+    collaboration,
+    complementarity,
+    impact,
+    partner_network,
+    partners,
+)
+from kakehashi.indicators.network import TOP_NETWORK
 from kakehashi.strategy.headline import MAJOR_COUNTRIES, Headline, s4_headline
 
 __all__ = ["Block", "Figures", "compute_figures", "quality_scope"]
@@ -44,6 +53,7 @@ class Figures:
     headline: Headline
     trend: Block  # collaboration per country × year, the compared countries
     partners: Block  # the focus country's top partners, years pooled
+    network: Block  # partner-network: the links among the focus country and its top partners
     quality: Block  # impact, compared countries, last year (3-year mean), all scopes
     world_rank_n: int  # countries ranked in quality's all-scope rank_top10
     complement: Block  # complementarity, top cells without few_works
@@ -61,6 +71,7 @@ def compute_figures(
     country: str = "JP",
     years: tuple[int, int] = (2012, 2022),
     compare: tuple[str, ...] = MAJOR_COUNTRIES,
+    network_top: int = TOP_NETWORK,
 ) -> Figures:
     """Run the indicators the report needs; raises ConfigError when the store cannot answer."""
     codes = tuple(dict.fromkeys([country, *compare]))
@@ -83,6 +94,9 @@ def compute_figures(
     ranked = [r for r in q if r["scope"] == "all"]
     q_rows = [r for r in q if r["country"] in codes]
 
+    n = partner_network(t, p_scope, top=network_top)
+    n_rows = n.to_pyarrow().to_pylist()
+
     c_scope = Scope(years=years, country=country)
     comp = complementarity(t, c_scope)
     comp = comp.filter(~comp.few_works & (comp.score > 0))
@@ -103,6 +117,7 @@ def compute_figures(
         headline=head,
         trend=Block("collaboration", trend_scope, trend_rows, ("countries",)),
         partners=Block("partners", p_scope, p_rows),
+        network=Block("partner-network", p_scope, n_rows),
         quality=Block("impact", q_scope, q_rows, ("countries",)),
         world_rank_n=len(ranked),
         complement=Block("complementarity", c_scope, comp_rows.to_pyarrow().to_pylist(), ("min_works",)),

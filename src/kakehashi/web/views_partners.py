@@ -8,7 +8,7 @@ from typing import Any
 
 from kakehashi.i18n import country_name, field_name, t
 from kakehashi.indicators import Scope
-from kakehashi.indicators.network import communities, layout
+from kakehashi.indicators.network import network_map
 from kakehashi.web import charts
 from kakehashi.web.api import indicator_result
 from kakehashi.web.figures import Figure, Table, api_query, figure, footer
@@ -157,14 +157,9 @@ def _network(svc: Service, scope: Scope, lang: str) -> Figure:
     cname = country_name(country, lang)
     res = indicator_result(svc, "partner-network", scope)
     pairs = res.table.to_pylist()
-    size: dict[str, int] = {country: 0}
-    for r in pairs:
-        size[r["a"]], size[r["b"]] = r["p_a"], r["p_b"]
-    names = sorted(size)
-    weights = [(r["a"], r["b"], float(r["assoc_strength"])) for r in pairs]
-    groups = communities(names, weights)
-    pos = layout(names, weights, seed=0)
-    order = [t("web.partners.community_n", lang, n=k + 1) for k in range(max(groups.values(), default=0) + 1)]
+    m = network_map(pairs, country)
+    size, groups, pos, names = m.sizes, m.groups, m.positions, list(m.sizes)
+    order = [t("web.partners.community_n", lang, n=k + 1) for k in range(m.n_communities)]
     nodes = [
         {
             "name": f"{country_name(c, lang)} ({c})",
@@ -218,9 +213,7 @@ def _network(svc: Service, scope: Scope, lang: str) -> Figure:
             "web.partners.community_members",
             lang,
             community=label,
-            members=("、" if lang == "ja" else ", ").join(
-                country_name(c, lang) for c in sorted(names, key=lambda c: -size[c]) if groups[c] == k
-            ),
+            members=("、" if lang == "ja" else ", ").join(country_name(c, lang) for c in m.members(k)),
         )
         for k, label in enumerate(order)
     ]
