@@ -41,14 +41,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _measure import PeakRSS, compare, machine_info, measured, spawn_or_exit, time_runs, to_pandas
 
 FIGURES = ("collaboration", "impact")
 IMPLS = ("kakehashi", "sql", "pandas")
@@ -61,32 +60,32 @@ TOLERANCE = 1e-9
 
 
 # -- kakehashi -----------------------------------------------------------------
-def kakehashi_collaboration(d: Path) -> Any:
+def kakehashi_collaboration(d: Path, engine: str = "duckdb") -> Any:
     from kakehashi.engines import open_store
     from kakehashi.indicators import collaboration
     from kakehashi.indicators.scope import Scope
     from kakehashi.store import Store
 
-    t = open_store(Store.open(d), "duckdb")
+    t = open_store(Store.open(d), engine)
     return collaboration(t, Scope()).to_pyarrow()
 
 
-def _kakehashi_impact(d: Path, resamples: int) -> Any:
+def _kakehashi_impact(d: Path, resamples: int, engine: str) -> Any:
     from kakehashi.engines import open_store
     from kakehashi.indicators import impact
     from kakehashi.indicators.scope import Scope
     from kakehashi.store import Store
 
-    t = open_store(Store.open(d), "duckdb")
+    t = open_store(Store.open(d), engine)
     return impact(t, Scope(resamples=resamples)).to_pyarrow()
 
 
-def kakehashi_impact(d: Path) -> Any:
-    return _kakehashi_impact(d, 0)
+def kakehashi_impact(d: Path, engine: str = "duckdb") -> Any:
+    return _kakehashi_impact(d, 0, engine)
 
 
 def kakehashi_impact_bootstrap(d: Path) -> Any:
-    return _kakehashi_impact(d, 1000)
+    return _kakehashi_impact(d, 1000, "duckdb")
 
 
 # -- hand-written DuckDB SQL ---------------------------------------------------
@@ -266,110 +265,20 @@ RUNNERS = {
 
 # -- one implementation in its own process -------------------------------------
 def _child(impl: str, figure: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[str, Any]:
-    import pandas as pd
-    import psutil
-
     import kakehashi.indicators  # noqa: F401  (imports counted in the baseline, not the timing)
 
     run = RUNNERS[(impl, figure)]
-    proc = psutil.Process()
-    rss_base = proc.memory_info().rss
-    peak = [rss_base]
-    done = threading.Event()
-
-    def sample() -> None:  # ru_maxrss would carry the parent's peak over fork/exec
-        while not done.wait(0.005):
-            peak[0] = max(peak[0], proc.memory_info().rss)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    for _ in range(warmup):
-        run(store)
-    times = []
-    result = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = run(store)
-        times.append(time.perf_counter() - t0)
-    done.set()
-    sampler.join()
-    frame = result if isinstance(result, pd.DataFrame) else result.to_pandas()
+    with PeakRSS() as mem:
+        times, result = time_runs(lambda: run(store), repeat, warmup)
+    frame = to_pandas(result)
     frame.to_parquet(out, index=False)
-    return {
-        "impl": impl,
-        "figure": figure,
-        "seconds": min(times),
-        "all_seconds": [round(s, 3) for s in times],
-        "rows": len(frame),
-        "rss_after_imports_mb": round(rss_base / 2**20),
-        "peak_rss_mb": round(peak[0] / 2**20),
-    }
+    return {"impl": impl, "figure": figure, **measured(times, mem), "rows": len(frame)}
 
 
 def _spawn(impl: str, figure: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", impl, figure, "--store", str(store), "--out", str(out)]
     cmd += ["--repeat", str(repeat), "--warmup", str(warmup)]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit(f"{impl} {figure} failed:\n{res.stderr}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
-def _compare(figure: str, frames: dict[str, Any]) -> dict[str, Any]:
-    """Row counts, keys and max abs difference per column of every version against the SQL."""
-    import numpy as np
-
-    keys, cols = KEYS[figure], COLUMNS[figure]
-
-    def norm(f: Any) -> Any:
-        f = f[[*keys, *cols]].copy()
-        f["year"] = f["year"].astype("int64")
-        for c in cols:
-            f[c] = f[c].astype("float64")
-        return f.sort_values(keys).reset_index(drop=True)
-
-    base = norm(frames["sql"])
-    report: dict[str, Any] = {"rows": {k: len(v) for k, v in frames.items()}}
-    agree = True
-    for impl, f in frames.items():
-        if impl == "sql":
-            continue
-        other = norm(f)
-        same_rows = len(other) == len(base) and bool((other[keys].to_numpy() == base[keys].to_numpy()).all())
-        diffs = {}
-        if same_rows:
-            for c in cols:
-                a, b = other[c].to_numpy(), base[c].to_numpy()
-                both_nan = np.isnan(a) & np.isnan(b)
-                d = np.where(both_nan, 0.0, np.abs(a - b))
-                diffs[c] = float(np.nanmax(np.where(np.isnan(d), np.inf, d))) if len(d) else 0.0
-        ok = same_rows and all(v < TOLERANCE for v in diffs.values())
-        agree &= ok
-        report[f"{impl}_vs_sql"] = {"same_rows": same_rows, "max_abs_diff": diffs, "agree": ok}
-    report["agree"] = agree
-    return report
-
-
-def _machine() -> dict[str, Any]:
-    import duckdb
-    import ibis
-    import numpy
-    import pandas
-    import psutil
-    import pyarrow
-
-    return {
-        "cpus": os.cpu_count(),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "duckdb": duckdb.__version__,
-        "ibis": ibis.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-        "numpy": numpy.__version__,
-    }
+    return spawn_or_exit(cmd, f"{impl} {figure}")
 
 
 def _ensure_store(path: Path | None, works: int, tmp: Path) -> tuple[Path, float | None]:
@@ -404,7 +313,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     works = 100_000 if args.quick else args.works
-    machine = _machine()
+    machine = machine_info()
     with tempfile.TemporaryDirectory(prefix="kakehashi-ind-bench-") as tmp_:
         tmp = Path(tmp_)
         store, build_s = _ensure_store(args.store, works, tmp)
@@ -424,7 +333,7 @@ def main() -> None:
                 "peak_rss_mb": {k: v["peak_rss_mb"] for k, v in runs.items()},
                 "rss_after_imports_mb": {k: v["rss_after_imports_mb"] for k, v in runs.items()},
                 "all_seconds": {k: v["all_seconds"] for k, v in runs.items()},
-                "check": _compare(figure, frames),
+                "check": compare(frames, KEYS[figure], COLUMNS[figure], tolerance=TOLERANCE),
             }
         boot = None
         if not args.no_bootstrap:

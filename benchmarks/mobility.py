@@ -28,14 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _measure import PeakRSS, compare, machine_info, measured, spawn_or_exit, time_runs, to_pandas
 
 IMPLS = ("kakehashi", "sql", "pandas")
 KEYS = ["country", "year"]
@@ -53,12 +52,12 @@ TOLERANCE = 1e-9
 VISIT_MAX = 2
 
 
-def kakehashi_flows(d: Path) -> Any:
+def kakehashi_flows(d: Path, engine: str = "duckdb") -> Any:
     from kakehashi.engines import open_store
     from kakehashi.indicators import Scope, mobility_flows
     from kakehashi.store import Store
 
-    return mobility_flows(open_store(Store.open(d), "duckdb"), Scope()).to_pyarrow()
+    return mobility_flows(open_store(Store.open(d), engine), Scope()).to_pyarrow()
 
 
 def _src(d: Path, table: str) -> str:
@@ -201,78 +200,20 @@ RUNNERS = {"kakehashi": kakehashi_flows, "sql": sql_flows, "pandas": pandas_flow
 
 
 def _child(impl: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[str, Any]:
-    import pandas as pd
-    import psutil
-
     import kakehashi.indicators  # noqa: F401  (imports counted in the baseline, not the timing)
 
     run = RUNNERS[impl]
-    proc = psutil.Process()
-    rss_base = proc.memory_info().rss
-    peak = [rss_base]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.005):
-            peak[0] = max(peak[0], proc.memory_info().rss)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    for _ in range(warmup):
-        run(store)
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = run(store)
-        times.append(time.perf_counter() - t0)
-    done.set()
-    sampler.join()
-    frame = result if isinstance(result, pd.DataFrame) else result.to_pandas()
+    with PeakRSS() as mem:
+        times, result = time_runs(lambda: run(store), repeat, warmup)
+    frame = to_pandas(result)
     frame.to_parquet(out, index=False)
-    return {
-        "impl": impl,
-        "seconds": min(times),
-        "all_seconds": [round(s, 3) for s in times],
-        "rows": len(frame),
-        "rss_after_imports_mb": round(rss_base / 2**20),
-        "peak_rss_mb": round(peak[0] / 2**20),
-    }
+    return {"impl": impl, **measured(times, mem), "rows": len(frame)}
 
 
 def _spawn(impl: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", impl, "--store", str(store), "--out", str(out)]
     cmd += ["--repeat", str(repeat), "--warmup", str(warmup)]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit(f"{impl} failed:\n{res.stderr}")
-    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
-
-
-def _compare(frames: dict[str, Any]) -> dict[str, Any]:
-    """Rows and the max abs difference per column of every version against the SQL."""
-    import numpy as np
-
-    def norm(f: Any) -> Any:
-        f = f[[*KEYS, *COLUMNS]].copy()
-        f["year"] = f["year"].astype("int64")
-        for c in COLUMNS:
-            f[c] = f[c].astype("float64")
-        return f.sort_values(KEYS).reset_index(drop=True)
-
-    base = norm(frames["sql"])
-    report: dict[str, Any] = {"rows": {k: len(v) for k, v in frames.items()}}
-    agree = True
-    for impl, f in frames.items():
-        if impl == "sql":
-            continue
-        other = norm(f)
-        same = len(other) == len(base) and bool((other[KEYS].to_numpy() == base[KEYS].to_numpy()).all())
-        diffs = {c: float(np.abs(other[c] - base[c]).max()) for c in COLUMNS} if same else {}
-        ok = same and all(v < TOLERANCE for v in diffs.values())
-        agree &= ok
-        report[f"{impl}_vs_sql"] = {"same_rows": same, "max_abs_diff": diffs, "agree": ok}
-    report["agree"] = agree
-    return report
+    return spawn_or_exit(cmd, impl)
 
 
 def _ensure_store(path: Path | None, works: int, tmp: Path) -> tuple[Path, float | None]:
@@ -301,8 +242,6 @@ def main() -> None:
         print(json.dumps(_child(args.child, args.store, args.out, args.repeat, args.warmup)))
         return
 
-    import duckdb
-    import ibis
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -318,20 +257,14 @@ def main() -> None:
             runs[impl] = _spawn(impl, store, out, args.repeat, args.warmup)
             frames[impl] = pd.read_parquet(out)
     sql_s = runs["sql"]["seconds"]
-    check = _compare(frames)
+    check = compare(frames, KEYS, COLUMNS, tolerance=TOLERANCE)
     result = {
         "benchmark": "mobility-flows",
         "works": n_works,
         "affiliation_rows": n_aff,
         "store_build_seconds": round(build_s, 1) if build_s is not None else None,
         "timing": f"best of {args.repeat} after {args.warmup} warm-up, each in its own process",
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "duckdb": duckdb.__version__,
-            "ibis": ibis.__version__,
-            "pandas": pd.__version__,
-        },
+        "machine": machine_info(),
         "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
         "seconds": {k: round(v["seconds"], 3) for k, v in runs.items()},
         "all_seconds": {k: v["all_seconds"] for k, v in runs.items()},
