@@ -162,6 +162,18 @@ def compare(
     return report
 
 
+def demo_store(d: Path, works: int, seed: int = 1) -> float | None:
+    """Build the demo world into ``d`` unless a store is there already; the seconds it took, or None."""
+    from kakehashi.ingest.demo import build_demo
+    from kakehashi.store import Store
+
+    if (d / "manifest.json").exists():
+        return None
+    t0 = time.perf_counter()
+    build_demo(Store.open(d, create=True), works=works, seed=seed)
+    return time.perf_counter() - t0
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

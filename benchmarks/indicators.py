@@ -43,11 +43,10 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from _measure import PeakRSS, compare, machine_info, measured, spawn_or_exit, time_runs, to_pandas
+from _measure import PeakRSS, compare, demo_store, machine_info, measured, spawn_or_exit, time_runs, to_pandas
 
 FIGURES = ("collaboration", "impact")
 IMPLS = ("kakehashi", "sql", "pandas")
@@ -281,18 +280,6 @@ def _spawn(impl: str, figure: str, store: Path, out: Path, repeat: int, warmup: 
     return spawn_or_exit(cmd, f"{impl} {figure}")
 
 
-def _ensure_store(path: Path | None, works: int, tmp: Path) -> tuple[Path, float | None]:
-    from kakehashi.ingest.demo import build_demo
-    from kakehashi.store import Store
-
-    d = path or tmp / "store"
-    if (d / "works").is_dir():
-        return d, None
-    t0 = time.perf_counter()
-    build_demo(Store.open(d, create=True), works=works, seed=1)
-    return d, time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--works", type=int, default=1_000_000, help="works in the demo store built")
@@ -316,7 +303,8 @@ def main() -> None:
     machine = machine_info()
     with tempfile.TemporaryDirectory(prefix="kakehashi-ind-bench-") as tmp_:
         tmp = Path(tmp_)
-        store, build_s = _ensure_store(args.store, works, tmp)
+        store = args.store or tmp / "store"
+        build_s = demo_store(store, works)
         n_works = sum(pq.ParquetFile(f).metadata.num_rows for f in (store / "works").glob("*.parquet"))
         figures: dict[str, Any] = {}
         for figure in FIGURES:

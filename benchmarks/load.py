@@ -30,6 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _measure import demo_store
+
 Y = "years=2012-2022"
 API = [
     "/api/v1/indicators/collaboration?years=2022",
@@ -46,15 +48,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _ensure_store(path: Path, works: int) -> None:
-    if (path / "manifest.json").exists():
-        return
-    from kakehashi.ingest.demo import build_demo
-    from kakehashi.store import Store
-
-    build_demo(Store.open(path, create=True), works=works, seed=1)
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -145,7 +138,7 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory(prefix="kakehashi-load-")
         store = Path(tmp.name) / "store"
     t0 = time.perf_counter()
-    _ensure_store(store, args.works)
+    demo_store(store, args.works)
     build_s = time.perf_counter() - t0
 
     load_before = os.getloadavg()

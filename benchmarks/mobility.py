@@ -30,11 +30,10 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from _measure import PeakRSS, compare, machine_info, measured, spawn_or_exit, time_runs, to_pandas
+from _measure import PeakRSS, compare, demo_store, machine_info, measured, spawn_or_exit, time_runs, to_pandas
 
 IMPLS = ("kakehashi", "sql", "pandas")
 KEYS = ["country", "year"]
@@ -216,18 +215,6 @@ def _spawn(impl: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[
     return spawn_or_exit(cmd, impl)
 
 
-def _ensure_store(path: Path | None, works: int, tmp: Path) -> tuple[Path, float | None]:
-    from kakehashi.ingest.demo import build_demo
-    from kakehashi.store import Store
-
-    store_dir = path or tmp / "store"
-    if (store_dir / "manifest.json").exists():
-        return store_dir, None
-    t0 = time.perf_counter()
-    build_demo(Store.open(store_dir, create=True), works=works, seed=1)
-    return store_dir, time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--works", type=int, default=1_000_000)
@@ -248,7 +235,8 @@ def main() -> None:
     works = 100_000 if args.quick else args.works
     with tempfile.TemporaryDirectory(prefix="kakehashi-mob-bench-") as tmp_:
         tmp = Path(tmp_)
-        store, build_s = _ensure_store(args.store, works, tmp)
+        store = args.store or tmp / "store"
+        build_s = demo_store(store, works)
         n_works = sum(pq.ParquetFile(f).metadata.num_rows for f in (store / "works").glob("*.parquet"))
         n_aff = sum(pq.ParquetFile(f).metadata.num_rows for f in (store / "affiliations").glob("*.parquet"))
         runs, frames = {}, {}
