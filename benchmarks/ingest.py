@@ -65,6 +65,12 @@ def make_snapshot(n: int, out: Path, template: Path | None, per_part: int = 50_0
                 fh.write(json.dumps(rec) + "\n")
 
 
+def raw_columns(entity: str) -> str:
+    """kakehashi's raw schema of ``entity`` as DuckDB's ``read_json(columns=…)`` argument."""
+    schema = RAW_SCHEMAS[entity]
+    return "{" + ", ".join(f"'{n}': '{DuckDBType.to_string(t)}'" for n, t in schema.items()) + "}"
+
+
 def duckdb_copy(files: list[str], out: Path, columns: str | None) -> float:
     con = duckdb.connect()
     cols = f", columns={columns}" if columns else ""
@@ -92,8 +98,7 @@ def main() -> None:
     found, _ = find_files([args.folder])
     works = [str(f.path) for f in found if f.entity == "works" and not f.page]
     nbytes = sum(f.size for f in found)
-    schema = RAW_SCHEMAS["works"]
-    columns = "{" + ", ".join(f"'{n}': '{DuckDBType.to_string(t)}'" for n, t in schema.items()) + "}"
+    columns = raw_columns("works")
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
