@@ -11,8 +11,16 @@ import pytest
 
 from kakehashi.engines import open_store
 from kakehashi.errors import ConfigError
-from kakehashi.indicators import Scope, collab_types, collaboration, impact, partners
-from kakehashi.indicators.works import Cell, works_behind
+from kakehashi.indicators import (
+    Scope,
+    collab_types,
+    collaboration,
+    impact,
+    mobility_classes,
+    mobility_flows,
+    partners,
+)
+from kakehashi.indicators.works import Cell, authors_behind, works_behind
 from kakehashi.ingest.demo import build_demo
 from kakehashi.store import Store
 from storebuild import build_store
@@ -213,8 +221,125 @@ def test_cells_of_the_mobility_indicators(careers_store):
     assert [(r["work_id"], r["weight"]) for r in rows.to_pyarrow().to_pylist()] == [("W32", 0.0)]
 
 
+def test_return_cells(careers_store):
+    # Returns (mobility-flows' `returns`, transfers back to the origin): A4 US→JP 2014 (origin JP),
+    # its 2014 work W26 (A4 is W22–W26, 2010–14); A2 JP→FR 2016 (origin FR), its 2016 work W12.
+    # A3's JP arrival of 2017 ends a visit (a return leg), so it is no return: JP 2017 is empty.
+    t = open_store(careers_store, "duckdb")
+
+    def cell(scope=None, **kw):
+        return sorted(ids(works_behind(t, scope or Scope(), Cell(**kw))), key=lambda w: int(w[1:]))
+
+    assert cell(year=2014, move_kind="return", move_to="JP") == ["W26"]
+    assert cell(year=2016, move_kind="return", move_to="FR") == ["W12"]
+    assert cell(move_kind="return") == ["W12", "W26"]
+    assert cell(year=2017, move_kind="return", move_to="JP") == []
+    # A return is a transfer: A4's 2014 work is among JP's transfers in that year too.
+    assert cell(year=2014, move_kind="transfer", move_to="JP") == ["W26"]
+    # A2's return is at age 6 (mid), A4's at 4 (early).
+    assert cell(Scope(stage="mid"), move_kind="return") == ["W12"]
+
+
+def test_the_authors_behind_a_flow_are_its_figure(careers_store):
+    # Every non-zero count of test_mobility's hand-worked FLOWS: the cell the Brain circulation
+    # chart opens (kind, country as destination or origin, year) holds exactly that many movers.
+    from test_mobility import COLS, FLOWS
+
+    t = open_store(careers_store, "duckdb")
+    cells = {
+        "transfers_in": ("transfer", "move_to"),
+        "transfers_out": ("transfer", "move_from"),
+        "returns": ("return", "move_to"),
+        "visits_out": ("visit", "move_from"),
+        "visits_in": ("visit", "move_to"),
+    }
+    checked = 0
+    for (country, year), counts in FLOWS.items():
+        for col, n in zip(COLS, counts, strict=False):
+            if col not in cells or n == 0:
+                continue
+            kind, end = cells[col]
+            who = authors_behind(t, Scope(), Cell(year=year, move_kind=kind, **{end: country}))
+            rows = who.to_pyarrow().to_pylist()
+            assert len(rows) == len({r["author_id"] for r in rows}) == n, (country, year, col)
+            checked += n
+    # Every move counted: 6 transfers in and 6 out, 2 returns, 4 visits out and 4 in.
+    assert checked == 6 + 6 + 2 + 4 + 4
+    # Over a period a cell counts moves: JP→US visits are A3 2011, A5 2011 and A5 2013,
+    # mobility-od's n = 3 from two authors.
+    od = authors_behind(t, Scope(), Cell(move_kind="visit", move_from="JP", move_to="US"))
+    assert sorted((r["author_id"], r["year"]) for r in od.to_pyarrow().to_pylist()) == [
+        ("A3", 2011),
+        ("A5", 2011),
+        ("A5", 2013),
+    ]
+
+
+def test_class_cells(careers_store):
+    # test_mobility's classes over all years: JP travellers A3 (W13–W21) and A6 (W35–W38),
+    # JP returnee A4 (W22–W26), FR returnee A2 (W8–W12), US migrant A1 (W0–W7), JP migrant A5
+    # (W27–W34), CN non-mobile A7 (W39–W41, but W41 has no country: behind no figure).
+    t = open_store(careers_store, "duckdb")
+
+    def cell(scope, **kw):
+        return sorted(ids(works_behind(t, scope, Cell(**kw))), key=lambda w: int(w[1:]))
+
+    def n(scope, cls):
+        return authors_behind(t, scope, Cell(mobility_class=cls)).count().execute()
+
+    jp = Scope(country="JP")
+    assert cell(jp, mobility_class="traveller") == [f"W{i}" for i in [*range(13, 22), *range(35, 39)]]
+    assert cell(jp, mobility_class="returnee") == ["W22", "W23", "W24", "W25", "W26"]
+    assert cell(Scope(country="FR"), mobility_class="returnee") == ["W8", "W9", "W10", "W11", "W12"]
+    assert cell(Scope(country="CN"), mobility_class="non_mobile") == ["W39", "W40"]
+    # Without a country: every origin's migrants, A1 and A5.
+    assert cell(Scope(), mobility_class="migrant") == [f"W{i}" for i in [*range(0, 8), *range(27, 35)]]
+    # The authors behind a cell are mobility-classes' n: JP travellers 2, JP migrants 1, CN 1.
+    assert (n(jp, "traveller"), n(jp, "migrant"), n(Scope(country="CN"), "non_mobile")) == (2, 1, 1)
+    # 2010–2012 (test_classes_over_a_period): JP travellers A3, A5, A6 (n = 3), their works of
+    # those years only: A3 W13–W15, A5 W27–W29, A6 W35–W38.
+    p = Scope(country="JP", years=(2010, 2012))
+    assert n(p, "traveller") == 3
+    assert cell(p, mobility_class="traveller") == [f"W{i}" for i in (13, 14, 15, 27, 28, 29, 35, 36, 37, 38)]
+
+
+def test_a_mobility_cell_on_each_engine(careers_store, engine):
+    # The move filter on both engines: one query, as it costs tens of seconds on Spark (the class
+    # cells' author_classes runs on Spark in test_mobility, through mobility_classes).
+    t = open_store(careers_store, engine)
+    # JP's returns of 2014: A4, its 2014 work W26 (test_return_cells).
+    got = works_behind(t, Scope(), Cell(year=2014, move_kind="return", move_to="JP"))
+    assert ids(got) == ["W26"]
+
+
 def test_bad_move_cells_are_refused():
-    with pytest.raises(ConfigError, match="transfer or visit"):
-        Cell(move_kind="return")
+    with pytest.raises(ConfigError, match="transfer, visit or return"):
+        Cell(move_kind="arrival")
     with pytest.raises(ConfigError, match="move-kind"):
         Cell(move_to="JP")
+    with pytest.raises(ConfigError, match="non_mobile, traveller, migrant, returnee"):
+        Cell(mobility_class="nomad")
+    with pytest.raises(ConfigError, match="give one"):
+        Cell(move_kind="visit", mobility_class="traveller")
+
+
+def test_mobility_cells_add_up_on_the_demo(demo):
+    # On the demo world (returns are rare there: pick the country-year with most of them), each
+    # transfer flow's cell holds the flow's figure in movers; each of JP's classes over
+    # 2018–2022 holds its n in authors.
+    flows = mobility_flows(demo, Scope()).to_pyarrow().to_pylist()
+    r = max(flows, key=lambda r: (r["returns"], r["transfers_in"], r["year"], r["country"]))
+    assert r["returns"] > 0
+    one = Scope(years=(r["year"], r["year"]))
+    for col, kind, end in [
+        ("transfers_in", "transfer", "move_to"),
+        ("transfers_out", "transfer", "move_from"),
+        ("returns", "return", "move_to"),
+    ]:
+        who = authors_behind(demo, one, Cell(year=r["year"], move_kind=kind, **{end: r["country"]}))
+        assert who.count().execute() == r[col], col
+    p = Scope(country="JP", years=(2018, 2022))
+    classes = mobility_classes(demo, p).to_pyarrow().to_pylist()
+    assert len(classes) >= 2
+    for c in classes:
+        assert authors_behind(demo, p, Cell(mobility_class=c["class"])).count().execute() == c["n"]

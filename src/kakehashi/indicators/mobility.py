@@ -25,6 +25,7 @@ from kakehashi.indicators.scope import Scope
 __all__ = [
     "CLASSES",
     "FLOW_COLUMNS",
+    "author_classes",
     "mobility_classes",
     "mobility_flows",
     "mobility_od",
@@ -196,7 +197,18 @@ def mobility_classes(t: Tables, scope: Scope) -> ir.Table:
 
     ``scope.stage`` and ``scope.field`` keep authors by their stage / field
     in their last active year of the period; ``scope.country`` one origin.
-    Serves M-1, M-2, D-1.
+    Serves M-1, M-2, D-1. One row per author: :func:`author_classes`.
+    """
+    k = author_classes(t, scope)
+    out = k.group_by(["country", "class"]).aggregate(n=k.count())
+    return out.order_by(["country", "class"])
+
+
+def author_classes(t: Tables, scope: Scope) -> ir.Table:
+    """``author_id, country, class``: each author :func:`mobility_classes` counts, with their class.
+
+    ``country`` is the author's origin; the same filters as
+    :func:`mobility_classes` (which counts these rows per country and class).
     """
     ay, mv = _careers(t, scope)
     visits = mv.filter(mv.kind == "visit").select(_a="author_id", _vy="year", _vb="return_year", _vf="from")
@@ -225,8 +237,7 @@ def mobility_classes(t: Tables, scope: Scope) -> ir.Table:
         (k._f.notnull(), "traveller"),
         else_="non_mobile",
     )
-    k = k.select(country=k.origin, **{"class": cls})
+    k = k.select("author_id", country=k.origin, **{"class": cls})
     if scope.country is not None:
         k = k.filter(k.country == scope.country)
-    out = k.group_by(["country", "class"]).aggregate(n=k.count())
-    return out.order_by(["country", "class"])
+    return k

@@ -10,6 +10,10 @@ and the per-work values that add up to the figure: the country's ``weight``
 work's top-10 %/1 % weight. So ``count()`` of the list is the figure's
 ``p_whole``/``p_intl``/``n_ab``/``n``, ``sum(weight)`` its ``p_frac``, and
 ``sum(top10)`` its ``p_top10`` (tested against the indicators).
+
+The mobility indicators count authors, not works: there a cell is a set of
+people (:func:`authors_behind`, whose row count is the figure) and its works
+are theirs — in the move's year for a move, in the period for a class.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from kakehashi.indicators import counting
 from kakehashi.indicators.careers import moves
 from kakehashi.indicators.collab_types import COLLAB_TYPES, _roots, work_types
 from kakehashi.indicators.impact import normalised
+from kakehashi.indicators.mobility import CLASSES, author_classes
 from kakehashi.indicators.scope import Scope
 
-__all__ = ["COLLAB_TYPES", "WORK_COLUMNS", "Cell", "works_behind"]
+__all__ = ["COLLAB_TYPES", "MOVE_KINDS", "WORK_COLUMNS", "Cell", "authors_behind", "works_behind"]
 
 Tables = Mapping[str, ir.Table]
 
@@ -48,6 +53,9 @@ WORK_COLUMNS = (
     "top1",
 )
 
+#: move cells: a transfer, a visit, or a return (a transfer back to the author's origin)
+MOVE_KINDS = ("transfer", "visit", "return")
+
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
@@ -64,14 +72,24 @@ class Cell:
     the works with an affiliation at it whose own country is not
     ``scope.country`` (as ``partners --level institution``'s ``n_ab``).
 
-    ``move_kind`` (``transfer`` or ``visit``) makes the cell one of the
-    mobility indicators': the works, in the move's counting year, of the
-    authors with such a move that year (:func:`kakehashi.indicators.careers.moves`
-    under the scope's mobility settings) leaving ``move_from`` and/or arriving
-    in ``move_to`` (None: any), in ``scope.stage`` and (an author's field)
-    ``scope.field`` when set. The cell's countries are then the move's:
-    ``scope.country`` and ``scope.field`` do not filter the works, and
-    ``weight`` is ``scope.country``'s share (0 on a work without it).
+    ``move_kind`` (``transfer``, ``visit`` or ``return``) makes the cell one
+    of ``mobility-flows``/``mobility-od``: the works, in the move's counting
+    year, of the authors with such a move that year
+    (:func:`kakehashi.indicators.careers.moves` under the scope's mobility
+    settings) leaving ``move_from`` and/or arriving in ``move_to`` (None:
+    any), in ``scope.stage`` and (an author's field) ``scope.field`` when
+    set; ``return`` is a transfer whose destination is the author's origin
+    (``mobility-flows``' ``returns`` with ``move_to`` its country). The
+    cell's countries are then the move's: ``scope.country`` and
+    ``scope.field`` do not filter the works, and ``weight`` is
+    ``scope.country``'s share (0 on a work without it).
+
+    ``mobility_class`` (``non_mobile``, ``traveller``, ``migrant``,
+    ``returnee``) makes it one of ``mobility-classes``: the works, in the
+    scope's years, of the authors of that class whose origin is
+    ``scope.country`` (None: any), with ``scope.stage`` and ``scope.field``
+    as that indicator applies them (the author's, in their last active year
+    of the period); their works are not filtered by country or field.
     """
 
     year: int | None = None
@@ -84,6 +102,7 @@ class Cell:
     move_kind: str | None = None
     move_from: str | None = None
     move_to: str | None = None
+    mobility_class: str | None = None
 
     def __post_init__(self) -> None:
         if self.collab_type is not None and self.collab_type not in COLLAB_TYPES:
@@ -92,15 +111,26 @@ class Cell:
             raise ConfigError(f"--scope {self.impact_scope!r} must be all, intl or domestic.")
         if self.top not in (None, "top10", "top1"):
             raise ConfigError(f"--top {self.top!r} must be top10 or top1.")
-        if self.move_kind not in (None, "transfer", "visit"):
-            raise ConfigError(f"--move-kind {self.move_kind!r} must be transfer or visit.")
+        if self.move_kind not in (None, *MOVE_KINDS):
+            raise ConfigError(f"--move-kind {self.move_kind!r} must be transfer, visit or return.")
         if self.move_kind is None and (self.move_from is not None or self.move_to is not None):
-            raise ConfigError("--move-from and --move-to need --move-kind (transfer or visit).")
+            raise ConfigError("--move-from and --move-to need --move-kind (transfer, visit or return).")
+        if self.mobility_class not in (None, *CLASSES):
+            raise ConfigError(
+                f"--mobility-class {self.mobility_class!r} must be one of {', '.join(CLASSES)}."
+            )
+        if self.mobility_class is not None and self.move_kind is not None:
+            raise ConfigError("--mobility-class and --move-kind are cells of different indicators: give one.")
+
+    @property
+    def mobility(self) -> bool:
+        """Whether the cell is a set of authors (a move or a mobility class), not of works."""
+        return self.move_kind is not None or self.mobility_class is not None
 
 
 def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
     """The works of one cell, most cited first, with the values that sum to its figure."""
-    movers = _movers(t, scope, cell) if cell.move_kind is not None else None
+    movers = _authors_works(t, scope, cell) if cell.mobility else None
     if movers is not None:
         # The cell's countries and field are the move's and its author's, not the works'.
         scope = dataclasses.replace(scope, field=None)
@@ -150,25 +180,47 @@ def works_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
     return out.order_by([ibis.desc("cited_by_count"), "work_id"])
 
 
-def _movers(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
-    """``work_id`` of the works, in the move's counting year, of the authors with the cell's move."""
+def authors_behind(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
+    """The authors a mobility cell counts, one row per count: its ``count()`` is the figure.
+
+    A move cell: ``author_id, year`` (the move's counting year) — in a year's
+    cell one row per mover (``mobility-flows``), over a period one per move
+    (``mobility-od``'s ``n``). A class cell: ``author_id`` (``mobility-classes``' ``n``).
+    """
+    if cell.mobility_class is not None:
+        k = author_classes(t, scope)
+        return k.filter(k["class"] == cell.mobility_class).select("author_id")
+    if cell.move_kind is None:
+        raise ConfigError("the authors behind a cell need --move-kind or --mobility-class.")
     mv = moves(t, scope)
-    mv = mv.filter(mv.kind == cell.move_kind)
+    if cell.move_kind == "return":
+        mv = mv.filter((mv.kind == "transfer") & mv.is_return)
+    else:
+        mv = mv.filter(mv.kind == cell.move_kind)
     if cell.move_from is not None:
         mv = mv.filter(mv["from"] == cell.move_from)
     if cell.move_to is not None:
         mv = mv.filter(mv["to"] == cell.move_to)
     if cell.year is not None:
         mv = mv.filter(mv.year == cell.year)
+    if scope.years is not None:
+        mv = mv.filter(mv.year.between(*scope.years))
     if scope.stage is not None:
         mv = mv.filter(mv.stage == scope.stage)
     if scope.field is not None:
         mv = mv.filter(mv.field_id == scope.field)
-    mv = mv.select("author_id", "year").distinct()
+    # One move per author and year (moves are between consecutive active years).
+    return mv.select("author_id", "year")
+
+
+def _authors_works(t: Tables, scope: Scope, cell: Cell) -> ir.Table:
+    """``work_id`` of the works of a mobility cell's authors: in the move's year, or in the period."""
+    who = authors_behind(t, scope, cell).distinct()
     works = dataclasses.replace(scope, field=None).works(t["works"]).select("work_id", "year")
     au = t["authorships"]
     au = au.filter(au.author_id.notnull()).select("author_id", "work_id").distinct()
-    j = au.join(works, "work_id").join(mv, ["author_id", "year"])
+    j = au.join(works, "work_id")
+    j = j.join(who, ["author_id", "year"] if cell.move_kind is not None else "author_id")
     return j.select("work_id").distinct()
 
 
