@@ -112,6 +112,9 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/indicators/mobility-od?careers=orcid", 422, "careers"),
         ("/api/v1/indicators/mobility-flows?visit_years=-1", 422, "visit_years"),
         ("/api/v1/indicators/nope", 404, None),
+        ("/api/v1/indicators/partner-network?country=JP&network_top=4", 422, "network_top"),
+        ("/api/v1/indicators/partner-network?country=JP&network_top=51", 422, "network_top"),
+        ("/api/v1/indicators/partner-network.csv?country=JP&network_top=ten", 422, "network_top"),
         ("/api/v1/indicators/institution-partners", 422, "institution"),
         ("/api/v1/indicators/institution-profile?institution=xx", 422, "institution"),
         ("/api/v1/indicators/institution-partners.csv?institution=12345", 422, "institution"),
@@ -443,6 +446,37 @@ def test_the_api_takes_the_clis_institution_and_level(app: Any) -> None:
 INSTITUTION_FIGURES = {
     "institutions_kpi": "institution-profile",
     "institution_profile": "institution-profile",
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_maps_partner_count_is_a_filter(app: Any, lang: str) -> None:
+    import re
+
+    r = get(app, f"/partners?country=JP&years=2012-2022&network_top=5&lang={lang}")
+    assert r.status_code == 200, r.text[:500]
+    assert re.search(r'<input type="number" name="network_top" min="5" max="50"[^>]*value="5"', r.text)
+    m = re.search(r'<script type="application/json" id="spec-partners_network">(.*?)</script>', r.text, re.S)
+    assert m is not None
+    spec = json.loads(m.group(1))
+    assert ("上位5か国" if lang == "ja" else "top 5 partner") in spec["title"]["text"]
+    nodes = next(layer["data"]["values"] for layer in spec["layer"] if layer["mark"]["type"] == "circle")
+    # JP's five partners with most co-authored papers (ties by code), as the partners endpoint ranks them.
+    links = _json_links(r.text)
+    assert "network_top=5" in links["partners_network"]
+    ranked = get(app, links["partners_nab"]).json()["rows"]
+    top5 = [row["partner"] for row in sorted(ranked, key=lambda row: (-row["n_ab"], row["partner"]))[:5]]
+    assert sorted(n["name"].rsplit("(", 1)[1].rstrip(")") for n in nodes) == sorted(["JP", *top5])
+    net = get(app, links["partners_network"]).json()
+    assert {c for row in net["rows"] for c in (row["a"], row["b"])} == {"JP", *top5}
+    assert net["provenance"]["parameters"]["network_top"] == 5
+    # Without the filter the map has its default 20 partners; the filter does not travel to other pages.
+    default = get(app, f"/partners?country=JP&years=2012-2022&lang={lang}").text
+    assert re.search(r'name="network_top"[^>]*value="20"', default)
+    nav = re.search(r'href="/quality\?[^"]*"', r.text)
+    assert nav is not None and "network_top" not in nav[0]
+    for bad in ("4", "51", "many"):
+        page = get(app, f"/partners?country=JP&network_top={bad}&lang={lang}")
+        assert page.status_code == 422 and 'id="error"' in page.text and "network_top" in page.text
+
+
     "institution_partners_works": "institution-partners",
     "institution_partners_top10": "institution-partners",
 }

@@ -112,6 +112,20 @@ def test_pair_counts_for_any_set_of_countries(tables):
     assert got[("JP", "US")]["assoc_strength"] == pytest.approx(4 * 10 / 36)
 
 
+def test_the_scope_sets_the_maps_partner_count(tables):
+    # Scope's default is 20 partners, more than JP's four: every one of them is on the map, so the
+    # pairs are WHOLE's and JP–KR (W9) and CN–KR (W5), one work each.
+    assert Scope().network_top == 20
+    got = by_pair(partner_network(tables, Scope(country="JP", years=YEARS)))
+    assert {k: r["n_ab"] for k, r in got.items()} == {**WHOLE, ("JP", "KR"): 1, ("CN", "KR"): 1}
+    # The bounds are 5–50; a value outside names its parameter.
+    assert Scope(network_top=5).network_top == 5 and Scope(network_top=50).network_top == 50
+    for bad in (4, 51):
+        with pytest.raises(ConfigError) as e:
+            Scope(network_top=bad)
+        assert e.value.parameter == "network_top"
+
+
 def test_partner_network_needs_a_country(tables):
     with pytest.raises(ConfigError) as e:
         partner_network(tables, Scope(years=YEARS))

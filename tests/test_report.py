@@ -297,6 +297,11 @@ def test_write_report_refuses_other_formats_and_languages(store, tmp_path):
         write_report(store, lang="ja", out=tmp_path / "r.docx", settings=settings)
     with pytest.raises(ConfigError, match="--lang"):
         write_report(store, lang="fr", out=tmp_path / "r.html", settings=settings)
+    for bad in (4, 51):  # the map shows 5 to 50 partner countries
+        with pytest.raises(ConfigError) as e:
+            write_report(store, lang="en", out=tmp_path / "r.html", settings=settings, network_top=bad)
+        assert e.value.parameter == "network_top"
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_cli_writes_the_report_and_says_where(store, tmp_path):
@@ -313,6 +318,8 @@ def test_cli_writes_the_report_and_says_where(store, tmp_path):
             "en",
             "--out",
             str(out),
+            "--network-top",
+            "5",
         ],
         capture_output=True,
         text=True,
@@ -320,7 +327,13 @@ def test_cli_writes_the_report_and_says_where(store, tmp_path):
     )
     assert got.returncode == 0, got.stderr
     assert got.stdout.strip() == str(out)
-    assert "Synthetic demo data" in out.read_text(encoding="utf-8")
+    html = out.read_text(encoding="utf-8")
+    assert "Synthetic demo data" in html
+    # --network-top 5: Japan and five partners on the map, and its provenance says so.
+    svg = next(s for s in re.findall(r"<svg\b.*?</svg>", html, flags=re.S) if "Co-authorship map" in s)
+    assert "its top 5 partner countries" in svg
+    assert _marks(svg, "symbol").count("<path") == 6
+    assert "indicator: partner-network" in html and "top 5 partner countries" in html
     bad = subprocess.run(
         [
             sys.executable,

@@ -46,6 +46,9 @@ def indicator(
     visit_years: int = typer.Option(
         None, "--visit-years", help="mobility: longest stay abroad that is a visit (default 2 years)."
     ),
+    network_top: int = typer.Option(
+        None, "--network-top", help="partner-network: partner countries on the map (5–50, default 20)."
+    ),
     resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples for stability intervals."),
     confidence: float = typer.Option(0.95, "--confidence", help="Level of the stability intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed, same intervals)."),
@@ -92,6 +95,7 @@ def indicator(
         visit_max_years=settings.mobility_visit_max_years,
         min_works_per_year=settings.mobility_min_works_per_year,
         tie_lookback=settings.mobility_tie_lookback,
+        network_top=network_top,
         resamples=resamples,
         confidence=confidence,
         seed=seed,
@@ -224,6 +228,9 @@ def report(
 
 def serve(
     store: Path = typer.Option(..., "--store", help="The store folder (read only)."),
+    network_top: int = typer.Option(
+        None, "--network-top", help="Partner countries on the co-authorship map (5–50, default 20)."
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
@@ -249,6 +256,7 @@ def demo(
         Path("reports"), "--reports", help="Where the briefing reports are written."
     ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Print the figures and stop (no dashboard)."),
+        network_top=network_top,
     no_report: bool = typer.Option(False, "--no-report", help="Skip writing the briefing reports."),
     country: str = typer.Option("JP", "--country", help="The focus country."),
     years: str = typer.Option("2012-2022", "--years", help="The span of the growth figures."),

@@ -39,8 +39,8 @@ __all__ = [
 
 Tables = Mapping[str, ir.Table]
 
-#: partner countries on the map besides the focus country
-TOP_NETWORK = 20
+#: partner countries on the map besides the focus country, unless the scope says otherwise
+TOP_NETWORK = Scope().network_top
 
 NETWORK_COLUMNS = ("country", "a", "b", "n_ab", "assoc_strength", "p_a", "p_b")
 
@@ -87,9 +87,10 @@ def pair_counts(t: Tables, scope: Scope, countries: ir.Table) -> ir.Table:
     )
 
 
-def partner_network(t: Tables, scope: Scope, *, top: int = TOP_NETWORK) -> ir.Table:
+def partner_network(t: Tables, scope: Scope, *, top: int | None = None) -> ir.Table:
     """The links among the focus country A and its ``top`` partner countries (the co-authorship map).
 
+    ``top`` defaults to ``scope.network_top`` (20; 5–50, ``--network-top``).
     The partners are A's ``top`` partners by ``n_ab`` (under
     ``scope.counting``; ties by country code), as :func:`partners` ranks
     them; the rows are :func:`pair_counts` over A and them — every pair, not
@@ -106,6 +107,7 @@ def partner_network(t: Tables, scope: Scope, *, top: int = TOP_NETWORK) -> ir.Ta
     on the command line ``kakehashi indicator partner-network --store DIR --country JP``.
     """
     a = focus_country(scope, "partner-network")
+    top = scope.network_top if top is None else top
     works = scope.works(t["works"])
     wc = in_years(counting.work_countries(works, t["affiliations"], scope), scope)
     nc = counting.n_countries(wc)

@@ -17,6 +17,7 @@ from kakehashi.errors import ConfigError, UnknownValueError
 
 __all__ = [
     "LEVELS",
+    "NETWORK_TOP",
     "NISTEP_TYPES",
     "Scope",
     "country_code",
@@ -31,6 +32,8 @@ NISTEP_TYPES = ("article", "review")
 #: partners and institution-profile: countries, institutions as OpenAlex assigns them, or rolled up to
 #: the top of their OpenAlex lineage (a WPI centre or a hospital into its university)
 LEVELS = ("country", "institution", "root")
+#: partner-network: the fewest and most partner countries the co-authorship map may show
+NETWORK_TOP = (5, 50)
 
 
 def parse_years(text: str | None) -> tuple[int, int] | None:
@@ -150,6 +153,8 @@ class Scope:
     #: institution-profile: institutions with fewer works in scope get no national percentile, and
     #: institution-partners ranks only partners with at least this many works by pp_top10
     min_works_ranked: int = 50
+    #: partner-network: partner countries on the co-authorship map besides the focus country
+    network_top: int = 20
     #: a breakdown added to the keys of coverage, collaboration and growth: "field" or None
     by: str | None = None
     #: stability intervals: bootstrap resamples, confidence level and seed
@@ -181,6 +186,12 @@ class Scope:
         if self.min_works_ranked < 1:
             raise ConfigError(
                 f"min_works_ranked {self.min_works_ranked} must be 1 or more.", parameter="min_works_ranked"
+            )
+        lo, hi = NETWORK_TOP
+        if not lo <= self.network_top <= hi:
+            raise ConfigError(
+                f"network_top {self.network_top} must lie between {lo} and {hi} (partners on the map).",
+                parameter="network_top",
             )
         if self.resamples < 0:
             raise ConfigError(

@@ -66,6 +66,8 @@ def _provenance(block: Block, f: Figures, meta: dict[str, Any], lang: str) -> st
         parts.append(t("report.prov.country", lang, code=s.country))
     if "countries" in block.notes:
         parts.append(t("report.prov.countries", lang, codes=",".join(f.compare)))
+    if "network_top" in block.notes:
+        parts.append(t("report.prov.network_top", lang, n=s.network_top))
     if "min_works" in block.notes:
         parts.append(t("report.prov.min_works", lang))
     if block.indicator == "impact" and s.resamples > 0:
@@ -309,12 +311,15 @@ def write_report(
     settings: Settings,
     country: str = "JP",
     years: tuple[int, int] = (2012, 2022),
+    network_top: int | None = None,
     made: dt.date | None = None,
 ) -> Path:
     """Write the briefing report on ``store`` to ``out`` (``.html`` or ``.pdf``) in ``lang``.
 
     The findings, charts and tables come from one set of figures
     (:func:`~kakehashi.report.figures.compute_figures`); see ``docs/report.md``.
+    ``network_top`` is the number of partner countries on the co-authorship
+    map (5–50; default 20).
     Raises :class:`~kakehashi.errors.ConfigError` for an unknown language or
     file type, a store without the country's works, or an unwritable ``out``.
     """
@@ -326,7 +331,7 @@ def write_report(
         raise ConfigError(f"--out {out} must end in .html or .pdf.")
     tables = open_store(store, settings.engine, settings)
     compare = tuple(dict.fromkeys([country, *MAJOR_COUNTRIES]))
-    f = compute_figures(tables, country=country, years=years, compare=compare)
+    f = compute_figures(tables, country=country, years=years, compare=compare, network_top=network_top)
     html = render_html(_context(store, f, lang, made or dt.date.today()))
     tmp = out.with_name(f".{out.name}.tmp")
     try:

@@ -24,7 +24,6 @@ from kakehashi.indicators import (
     partner_network,
     partners,
 )
-from kakehashi.indicators.network import TOP_NETWORK
 from kakehashi.strategy.headline import MAJOR_COUNTRIES, Headline, s4_headline
 
 __all__ = ["Block", "Figures", "compute_figures", "quality_scope"]
@@ -71,9 +70,15 @@ def compute_figures(
     country: str = "JP",
     years: tuple[int, int] = (2012, 2022),
     compare: tuple[str, ...] = MAJOR_COUNTRIES,
-    network_top: int = TOP_NETWORK,
+    network_top: int | None = None,
 ) -> Figures:
-    """Run the indicators the report needs; raises ConfigError when the store cannot answer."""
+    """Run the indicators the report needs; raises ConfigError when the store cannot answer.
+
+    ``network_top``: partner countries on the co-authorship map (default :class:`Scope`'s, 20).
+    """
+    p_scope = Scope(years=years, country=country)
+    # Checked first: a map size out of bounds fails before the long computations.
+    n_scope = p_scope if network_top is None else dataclasses.replace(p_scope, network_top=network_top)
     codes = tuple(dict.fromkeys([country, *compare]))
     head = s4_headline(t, country=country, years=years, compare=codes)
     if head.row(country) is None:
@@ -85,7 +90,6 @@ def compute_figures(
     c = collaboration(t, trend_scope)
     trend_rows = c.filter(c.country.isin(list(codes))).order_by(["country", "year"]).to_pyarrow().to_pylist()
 
-    p_scope = Scope(years=years, country=country)
     p = partners(t, p_scope)
     p_rows = p.order_by([p.n_ab.desc(), p.partner]).limit(TOP_PARTNERS).to_pyarrow().to_pylist()
 
@@ -94,8 +98,7 @@ def compute_figures(
     ranked = [r for r in q if r["scope"] == "all"]
     q_rows = [r for r in q if r["country"] in codes]
 
-    n = partner_network(t, p_scope, top=network_top)
-    n_rows = n.to_pyarrow().to_pylist()
+    n_rows = partner_network(t, n_scope).to_pyarrow().to_pylist()
 
     c_scope = Scope(years=years, country=country)
     comp = complementarity(t, c_scope)
@@ -117,7 +120,7 @@ def compute_figures(
         headline=head,
         trend=Block("collaboration", trend_scope, trend_rows, ("countries",)),
         partners=Block("partners", p_scope, p_rows),
-        network=Block("partner-network", p_scope, n_rows),
+        network=Block("partner-network", n_scope, n_rows, ("network_top",)),
         quality=Block("impact", q_scope, q_rows, ("countries",)),
         world_rank_n=len(ranked),
         complement=Block("complementarity", c_scope, comp_rows.to_pyarrow().to_pylist(), ("min_works",)),

@@ -52,6 +52,7 @@ def api_query(scope: Scope, lang: str, *, mobility: bool = False) -> dict[str, A
         "resamples",
         "confidence",
         "seed",
+        "network_top",
     ):
         v = getattr(scope, name)
         if v != getattr(_DEFAULTS, name):

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from kakehashi.errors import ConfigError
 from kakehashi.i18n import country_name, field_name, t
 from kakehashi.indicators import Scope
+from kakehashi.indicators.scope import NETWORK_TOP
 from kakehashi.model.reference import countries, fields
 from kakehashi.web import views, views_institutions, views_mobility, views_partners, views_quality
 from kakehashi.web.api import service_of, works_result
@@ -26,6 +27,7 @@ from kakehashi.web.params import (
     Counting,
     Institution,
     Lang,
+    NetworkTop,
     Period,
     ScopeParams,
     Stage,
@@ -56,6 +58,7 @@ DEFAULT_FILTERS = ("country", "years", "field", "counting", "period")
 PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "/mobility": ("country", "years", "field", "period", "stage", "careers", "visit_years"),
     "/institutions": ("country", "years", "field", "period", "level", "institution"),
+    "/partners": (*DEFAULT_FILTERS, "network_top"),
 }
 
 
@@ -86,6 +89,8 @@ class PageParams:
         Literal["institution", "root"], Query(description="institution, or root (rolled up their lineage).")
     ] = "institution"
     institution: Institution = None
+    #: the Partners page's: partner countries on the co-authorship map (default: Scope's, 20)
+    network_top: NetworkTop = None
     lang: Lang = None
 
     def query(self) -> dict[str, Any]:
@@ -121,6 +126,7 @@ def _context(request: Request, svc: Service, path: str, query: dict[str, Any], l
         "query": query,
         "filters": filters_of(path),
         "visit_default": svc.settings.mobility_visit_max_years,
+        "network_top": (*NETWORK_TOP, Scope().network_top),
         "nav": [(p, t(key, lang), f"{p}?{qs({**carried(p), 'lang': lang})}") for p, key, _ in PAGES],
         "lang_link": f"{path}?{qs({**base, 'lang': other})}",
         "countries": _country_options(lang),
@@ -150,6 +156,8 @@ def _page_extra(path: str, p: PageParams) -> dict[str, Any]:
         extra["level"] = p.level
     if "institution" in filters_of(path):
         extra["institution"] = p.institution or None
+    if "network_top" in filters_of(path) and p.network_top is not None:
+        extra["network_top"] = p.network_top
     return extra
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 
 from kakehashi.indicators import Scope
-from kakehashi.indicators.scope import country_code, institution_id
+from kakehashi.indicators.scope import NETWORK_TOP, country_code, institution_id
 from kakehashi.indicators.works import Cell
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "CellParams",
     "IndicatorParams",
     "Institution",
+    "NetworkTop",
     "ScopeParams",
     "Stage",
     "VisitYears",
@@ -70,6 +71,16 @@ Institution = Annotated[
     Query(
         description="institution-profile/-partners: one OpenAlex institution id (I… or its URL).",
         max_length=80,
+    ),
+]
+
+NetworkTop = Annotated[
+    int | None,
+    Query(
+        description=f"partner-network: partner countries on the co-authorship map besides the focus "
+        f"country ({NETWORK_TOP[0]}–{NETWORK_TOP[1]}; default 20).",
+        ge=NETWORK_TOP[0],
+        le=NETWORK_TOP[1],
     ),
 ]
 
@@ -125,11 +136,14 @@ class IndicatorParams(ScopeParams):
     careers: Careers = "works"
     stage: Stage = None
     visit_years: VisitYears = None
+    network_top: NetworkTop = None
 
     def scope(self, default_scheme: str, **extra: Any) -> Scope:
         # ``extra`` carries the server's mobility settings; a visit_years given here wins.
         if self.visit_years is not None:
             extra = {**extra, "visit_max_years": self.visit_years}
+        if self.network_top is not None:
+            extra = {**extra, "network_top": self.network_top}
         return super().scope(
             default_scheme,
             smooth=self.smooth,
