@@ -225,6 +225,40 @@ def test_each_figure_states_its_provenance(reports, store):
         assert "whole counting" in p or "fractional counting" in p
 
 
+def _nesting(text: str) -> int:
+    """How deep parentheses nest in ``text``, full-width （） and ASCII () alike."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "（(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "）)":
+            depth -= 1
+    return deepest
+
+
+def test_nesting_counts_both_kinds_of_parentheses():
+    assert _nesting("割合は10%（安定性区間 9–11%）") == 1
+    assert _nesting("（分数カウント、2020–2022年（平均））") == 2
+    assert _nesting("（分数カウント、2020–2022 (average)）") == 2
+    assert _nesting("米国（30%）、中国（20%）") == 1
+
+
+def test_japanese_findings_never_nest_parentheses(reports):
+    # Japanese style: a bracket inside a bracket reads badly; every finding keeps to one level.
+    html = reports[("ja", "html")].read_text(encoding="utf-8")
+    listed = re.findall(r"<li>(.*?)</li>", _section(html, "findings"), flags=re.S)
+    leads = [
+        p
+        for lead in re.findall(r'<div class="lead">(.*?)</div>', html, flags=re.S)
+        for p in re.findall(r"<p>(.*?)</p>", lead, flags=re.S)
+    ]
+    # The quality section's rank sentence (with its counting and span in brackets) is among them.
+    assert any("Top10%補正論文数" in s for s in listed) and len(leads) == len(listed)
+    for sentence in listed + leads:
+        assert _nesting(sentence) <= 1, sentence
+
+
 def test_english_has_no_japanese_and_japanese_no_english_findings(reports, figures):
     en = _html_text(reports[("en", "html")])
     assert not CJK.search(en), CJK.findall(en)[:10]

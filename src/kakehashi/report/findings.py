@@ -15,7 +15,11 @@ __all__ = ["findings", "span_words"]
 
 
 def span_words(year: int, smooth: int, lang: str) -> str:
-    """``2020–2022年の平均`` for a 3-year mean labelled 2022; the year alone without smoothing."""
+    """``2020–2022年平均`` for a 3-year mean labelled 2022; the year alone without smoothing.
+
+    No brackets: the span stands inside the bracketed conditions of other
+    sentences, and Japanese does not nest brackets.
+    """
     if smooth > 1:
         return t("report.prov.span", lang, a=year - smooth + 1, b=year)
     return t("report.prov.span_one", lang, a=year)
