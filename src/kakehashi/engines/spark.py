@@ -34,6 +34,7 @@ def session(master: str = "local[*]", driver_memory: str = "4g") -> Any:
         SparkSession.builder.master(master)
         .appName("kakehashi")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
@@ -41,7 +42,8 @@ def session(master: str = "local[*]", driver_memory: str = "4g") -> Any:
         .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
         .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
+    # Failures reach Python as exceptions (turned into messages there); the JVM log would only repeat them.
+    spark.sparkContext.setLogLevel("FATAL")
     return spark
 
 

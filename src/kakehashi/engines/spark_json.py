@@ -52,7 +52,7 @@ class SparkWorkspace:
 
     def __init__(self, settings: Settings | None, folder: Path):
         self.con = spark.connect(settings)
-        self.session: Any = self.con._session  # type: ignore[attr-defined]
+        self.session: Any = self.con._session
         self.dir = Path(folder)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._raw: dict[str, list[Path]] = {}
@@ -178,5 +178,9 @@ def _parquet_rows(path: Path) -> int:
 
 
 def _first_line(exc: BaseException) -> str:
+    """Spark's own reason, not Py4J's "An error occurred while calling o123.parquet"."""
     text = str(exc).strip()
+    for line in text.splitlines():
+        if "Exception: " in line:
+            return line.rsplit("Exception: ", 1)[1].strip()[:300]
     return text.splitlines()[0] if text else type(exc).__name__
