@@ -104,17 +104,18 @@ def test_labels_follow_the_language(app: Any) -> None:
         ("/api/v1/works?limit=0", 422, "limit"),
         ("/api/v1/works?institution=xx", 422, "institution"),
         ("/api/v1/works?level=country", 422, "level"),
-        ("/api/v1/works?move_kind=return", 422, "move_kind"),
+        ("/api/v1/works?move_kind=arrival", 422, "move_kind"),
+        ("/api/v1/works?mobility_class=nomad", 422, "mobility_class"),
         ("/api/v1/works?move_kind=transfer&move_from=XX", 422, "move_from"),
         ("/api/v1/works?move_kind=visit&move_to=ZZ", 422, "move_to"),
         ("/api/v1/works?move_kind=visit&stage=junior", 422, "stage"),
         ("/api/v1/indicators/mobility-flows?stage=junior", 422, "stage"),
         ("/api/v1/indicators/mobility-od?careers=orcid", 422, "careers"),
         ("/api/v1/indicators/mobility-flows?visit_years=-1", 422, "visit_years"),
-        ("/api/v1/indicators/nope", 404, None),
         ("/api/v1/indicators/partner-network?country=JP&network_top=4", 422, "network_top"),
         ("/api/v1/indicators/partner-network?country=JP&network_top=51", 422, "network_top"),
         ("/api/v1/indicators/partner-network.csv?country=JP&network_top=ten", 422, "network_top"),
+        ("/api/v1/indicators/nope", 404, None),
         ("/api/v1/indicators/institution-partners", 422, "institution"),
         ("/api/v1/indicators/institution-profile?institution=xx", 422, "institution"),
         ("/api/v1/indicators/institution-partners.csv?institution=12345", 422, "institution"),
@@ -333,6 +334,45 @@ def test_the_brain_circulation_page_in_both_languages(app: Any, lang: str) -> No
         assert "visit_years=2" in links[ident]
 
 
+def test_the_brain_circulation_marks_open_the_works_of_their_authors(app: Any) -> None:
+    # Every chart but net flow (a difference, not a set of people) says how its marks become a
+    # works cell; a return mark is the return cell of its year, a class bar the class cell.
+    import re
+
+    html = get(app, "/mobility?country=JP&years=2012-2022&lang=en").text
+    specs = {
+        k: json.loads(v)
+        for k, v in re.findall(r'<script type="application/json" id="spec-(\w+)">(.*?)</script>', html, re.S)
+    }
+    need = {k: spec["usermeta"]["works"].get("need") for k, spec in specs.items()}
+    assert need == {
+        "mobility_flows": "move_kind",
+        "mobility_rates": "move_kind",
+        "mobility_net": None,
+        "mobility_od_out": "move_kind",
+        "mobility_od_in": "move_kind",
+        "mobility_stage": "move_kind",
+        "mobility_classes": "mobility_class",
+    }
+    returns = [r for r in specs["mobility_flows"]["data"]["values"] if r["measure"] == "Returns"]
+    assert returns and all(r["move_kind"] == "return" and r["move_to"] == "JP" for r in returns)
+    rates = [
+        r for r in specs["mobility_rates"]["data"]["values"] if r["measure"] == "Net flow per active author"
+    ]
+    assert rates and all(r["move_kind"] is None for r in rates), "the net-flow rate opens nothing"
+    stage = specs["mobility_stage"]
+    assert stage["usermeta"]["works"]["fields"]["stage"] == "stage"
+    assert all(r["move_kind"] in ("transfer", "visit") for r in stage["data"]["values"])
+    cls = specs["mobility_classes"]
+    assert cls["usermeta"]["works"]["fields"] == {"mobility_class": "class", "country": "country"}
+    # The works behind the largest JP class bar: the authors' works over the years, as the API lists.
+    top = max((r for r in cls["data"]["values"] if r["country"] == "JP"), key=lambda r: r["n"])
+    q = f"country=JP&years=2012-2022&mobility_class={top['class']}&visit_years=2"
+    works = get(app, f"/api/v1/works?{q}").json()["rows"]
+    assert works and all(2012 <= w["year"] <= 2022 for w in works)
+    assert works[0]["work_id"] in get(app, f"/works?{q}").text
+
+
 def test_the_brain_circulation_charts_data_endpoints_return_the_mobility_columns(app: Any) -> None:
     from kakehashi.indicators.mobility import FLOW_COLUMNS
 
@@ -406,6 +446,37 @@ def test_the_partners_page_has_the_map_and_the_institutions(app: Any, lang: str)
         assert get(app, links["partners_institutions"].replace("?", ext, 1)).status_code == 200
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_maps_partner_count_is_a_filter(app: Any, lang: str) -> None:
+    import re
+
+    r = get(app, f"/partners?country=JP&years=2012-2022&network_top=5&lang={lang}")
+    assert r.status_code == 200, r.text[:500]
+    assert re.search(r'<input type="number" name="network_top" min="5" max="50"[^>]*value="5"', r.text)
+    m = re.search(r'<script type="application/json" id="spec-partners_network">(.*?)</script>', r.text, re.S)
+    assert m is not None
+    spec = json.loads(m.group(1))
+    assert ("上位5か国" if lang == "ja" else "top 5 partner") in spec["title"]["text"]
+    nodes = next(layer["data"]["values"] for layer in spec["layer"] if layer["mark"]["type"] == "circle")
+    # JP's five partners with most co-authored papers (ties by code), as the partners endpoint ranks them.
+    links = _json_links(r.text)
+    assert "network_top=5" in links["partners_network"]
+    ranked = get(app, links["partners_nab"]).json()["rows"]
+    top5 = [row["partner"] for row in sorted(ranked, key=lambda row: (-row["n_ab"], row["partner"]))[:5]]
+    assert sorted(n["name"].rsplit("(", 1)[1].rstrip(")") for n in nodes) == sorted(["JP", *top5])
+    net = get(app, links["partners_network"]).json()
+    assert {c for row in net["rows"] for c in (row["a"], row["b"])} == {"JP", *top5}
+    assert net["provenance"]["parameters"]["network_top"] == 5
+    # Without the filter the map has its default 20 partners; the filter does not travel to other pages.
+    default = get(app, f"/partners?country=JP&years=2012-2022&lang={lang}").text
+    assert re.search(r'name="network_top"[^>]*value="20"', default)
+    nav = re.search(r'href="/quality\?[^"]*"', r.text)
+    assert nav is not None and "network_top" not in nav[0]
+    for bad in ("4", "51", "many"):
+        page = get(app, f"/partners?country=JP&network_top={bad}&lang={lang}")
+        assert page.status_code == 422 and 'id="error"' in page.text and "network_top" in page.text
+
+
 def test_a_stage_filter_changes_the_flows(app: Any) -> None:
     def spec(url: str) -> str:
         import re
@@ -446,37 +517,6 @@ def test_the_api_takes_the_clis_institution_and_level(app: Any) -> None:
 INSTITUTION_FIGURES = {
     "institutions_kpi": "institution-profile",
     "institution_profile": "institution-profile",
-@pytest.mark.parametrize("lang", ["ja", "en"])
-def test_the_maps_partner_count_is_a_filter(app: Any, lang: str) -> None:
-    import re
-
-    r = get(app, f"/partners?country=JP&years=2012-2022&network_top=5&lang={lang}")
-    assert r.status_code == 200, r.text[:500]
-    assert re.search(r'<input type="number" name="network_top" min="5" max="50"[^>]*value="5"', r.text)
-    m = re.search(r'<script type="application/json" id="spec-partners_network">(.*?)</script>', r.text, re.S)
-    assert m is not None
-    spec = json.loads(m.group(1))
-    assert ("上位5か国" if lang == "ja" else "top 5 partner") in spec["title"]["text"]
-    nodes = next(layer["data"]["values"] for layer in spec["layer"] if layer["mark"]["type"] == "circle")
-    # JP's five partners with most co-authored papers (ties by code), as the partners endpoint ranks them.
-    links = _json_links(r.text)
-    assert "network_top=5" in links["partners_network"]
-    ranked = get(app, links["partners_nab"]).json()["rows"]
-    top5 = [row["partner"] for row in sorted(ranked, key=lambda row: (-row["n_ab"], row["partner"]))[:5]]
-    assert sorted(n["name"].rsplit("(", 1)[1].rstrip(")") for n in nodes) == sorted(["JP", *top5])
-    net = get(app, links["partners_network"]).json()
-    assert {c for row in net["rows"] for c in (row["a"], row["b"])} == {"JP", *top5}
-    assert net["provenance"]["parameters"]["network_top"] == 5
-    # Without the filter the map has its default 20 partners; the filter does not travel to other pages.
-    default = get(app, f"/partners?country=JP&years=2012-2022&lang={lang}").text
-    assert re.search(r'name="network_top"[^>]*value="20"', default)
-    nav = re.search(r'href="/quality\?[^"]*"', r.text)
-    assert nav is not None and "network_top" not in nav[0]
-    for bad in ("4", "51", "many"):
-        page = get(app, f"/partners?country=JP&network_top={bad}&lang={lang}")
-        assert page.status_code == 422 and 'id="error"' in page.text and "network_top" in page.text
-
-
     "institution_partners_works": "institution-partners",
     "institution_partners_top10": "institution-partners",
 }

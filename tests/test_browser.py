@@ -169,13 +169,34 @@ def test_a_stage_change_redraws_the_brain_circulation_charts_and_the_url(server:
     assert all(_marks(c) > 0 for c in charts)
     link = page.get_attribute("#figure-mobility_od_out a.download[data-format=csv]", "href") or ""
     assert "stage=early" in link, "the chart's CSV carries the chosen stage"
-    # The flows' marks open the works of the movers (the note says so); the rates' do not.
+    # The flows' and rates' marks open the works of the movers (the notes say so); net flow's do not.
     assert "works, that year, of the authors" in page.inner_text("#figure-mobility_flows")
-    assert "author ids" in page.inner_text("#figure-mobility_rates")
+    assert "works, that year, of the authors" in page.inner_text("#figure-mobility_rates")
+    assert "not a set of authors" in page.inner_text("#figure-mobility_net")
     spec = page.text_content("#spec-mobility_od_out") or ""
     assert '"move_kind": "transfer"' in spec and '"stage": "early"' in spec
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "mobility-early-en.png"), full_page=True)
+
+
+def test_clicking_a_return_lists_the_returnees_works(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    # Returns are rare in the small demo world: CN has one a year in 2023 and 2024 (all stages).
+    page.goto(f"{server}/mobility?country=CN&years=2014-2024&lang=en")
+    _wait_charts(page)
+    spec = json.loads(page.text_content("#spec-mobility_flows") or "{}")
+    rows = spec["data"]["values"]
+    ret = max((r for r in rows if r["move_kind"] == "return"), key=lambda r: (r["n"], r["year"]))
+    assert ret["n"] > 0
+    point = page.query_selector(
+        f'#chart-mobility_flows svg path[aria-label*="Returns"][aria-label*="{ret["year"]}"]'
+    )
+    assert point is not None
+    with page.expect_navigation():
+        point.click()
+    assert "/works?" in page.url and "move_kind=return" in page.url and "move_to=CN" in page.url
+    assert f"year={ret['year']}" in page.url
+    assert not page.inner_text("#works-count").startswith("0 ")
+    assert page.query_selector_all("#works tbody tr")
 
 
 def test_the_csv_download_equals_the_api_rows(server: str, page) -> None:  # type: ignore[no-untyped-def]

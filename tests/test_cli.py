@@ -132,6 +132,27 @@ def test_works_of_an_institution(store, tmp_path):
     assert "W1" in r.stdout and "W2" not in r.stdout
 
 
+def test_works_of_a_mobility_cell(tmp_path):
+    # test_mobility's careers (ids as in test_works): JP's returns of 2014 are A4's US→JP
+    # transfer back to its origin, A4's 2014 work W26 (A4 is W22–W26, 2010–14); JP-origin
+    # returnees over all years: A4 alone, W22–W26. Flags as the API's works parameters.
+    from test_mobility import _rows
+
+    s = tmp_path / "s"
+    build_store(s, **_rows())
+
+    def listed(*args: str) -> list[str]:
+        r = kk("works", "--store", str(s), "--format", "csv", *args)
+        assert r.returncode == 0, r.stderr
+        return sorted(line.split(",")[0] for line in r.stdout.splitlines()[1:] if line)
+
+    assert listed("--year", "2014", "--move-kind", "return", "--move-to", "jp") == ["W26"]
+    assert listed("--country", "JP", "--mobility-class", "returnee") == ["W22", "W23", "W24", "W25", "W26"]
+    # A2's JP→FR return of 2016 is at age 6: in --stage mid, not early.
+    assert listed("--move-kind", "return", "--stage", "mid") == ["W12"]
+    assert listed("--move-kind", "return", "--stage", "early") == ["W26"]
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -147,6 +168,10 @@ def test_works_of_an_institution(store, tmp_path):
         (["indicator", "coverage", "--store", "{store}", "--format", "parquet"], "--out"),
         (["works", "--store", "{store}", "--institution", "xx"], "'xx'"),
         (["works", "--store", "{store}", "--partner-institution", "I1", "--level", "planet"], "planet"),
+        (["works", "--store", "{store}", "--move-kind", "arrival"], "transfer, visit or return"),
+        (["works", "--store", "{store}", "--move-to", "JP"], "--move-kind"),
+        (["works", "--store", "{store}", "--move-kind", "visit", "--move-from", "XX"], "'XX'"),
+        (["works", "--store", "{store}", "--mobility-class", "nomad"], "nomad"),
     ],
 )
 def test_user_errors_are_one_sentence_without_traceback(store, tmp_path, args, needle):

@@ -130,6 +130,26 @@ def works(
     level: str = typer.Option(
         "institution", "--level", help="institution or root (--institution counts the units under it too)."
     ),
+    move_kind: str = typer.Option(
+        None,
+        "--move-kind",
+        help="mobility: works, in the move's year, of the authors with a transfer, visit or return.",
+    ),
+    move_from: str = typer.Option(None, "--move-from", help="mobility: the move leaves this country."),
+    move_to: str = typer.Option(None, "--move-to", help="mobility: the move arrives in this country."),
+    mobility_class: str = typer.Option(
+        None,
+        "--mobility-class",
+        help="mobility: works, in --years, of the authors of this class (non_mobile, traveller, migrant, "
+        "returnee) whose origin is --country.",
+    ),
+    careers: str = typer.Option(
+        "works", "--careers", help="mobility: careers from works or author-affiliations (OpenAlex authors)."
+    ),
+    stage: str = typer.Option(None, "--stage", help="mobility: career stage early, mid or senior."),
+    visit_years: int = typer.Option(
+        None, "--visit-years", help="mobility: longest stay abroad that is a visit (default 2 years)."
+    ),
     years: str = typer.Option(None, "--years", help="A year or a range, e.g. 2012-2022."),
     field: int = typer.Option(None, "--field", help="OpenAlex field id (17 = Computer Science)."),
     types: str = typer.Option(None, "--types", help="Document types, comma-separated."),
@@ -153,7 +173,9 @@ def works(
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
-    settings = Settings.load(engine=engine, country_scheme=country_scheme, lang=lang)
+    settings = Settings.load(
+        engine=engine, country_scheme=country_scheme, lang=lang, mobility_visit_max_years=visit_years
+    )
     scope = Scope.from_params(
         preset=preset,
         years=years,
@@ -165,6 +187,11 @@ def works(
         counting=counting,
         country_scheme=settings.country_scheme,
         level=level,
+        careers=careers,
+        stage=stage,
+        visit_max_years=settings.mobility_visit_max_years,
+        min_works_per_year=settings.mobility_min_works_per_year,
+        tie_lookback=settings.mobility_tie_lookback,
     )
     cell = Cell(
         year=year,
@@ -174,6 +201,10 @@ def works(
         top=top,
         institution=institution_id(institution),
         partner_institution=institution_id(partner_institution, parameter="partner_institution"),
+        move_kind=move_kind,
+        move_from=country_code(move_from, parameter="move_from"),
+        move_to=country_code(move_to, parameter="move_to"),
+        mobility_class=mobility_class,
     )
     st = Store.open(store)
     expr = works_behind(open_store(st, settings.engine, settings), scope, cell)
@@ -197,6 +228,9 @@ def report(
     out: Path = typer.Option(..., "--out", help="The report file: FILE.html (standalone) or FILE.pdf (A4)."),
     country: str = typer.Option("JP", "--country", help="The focus country."),
     years: str = typer.Option("2012-2022", "--years", help="The span of the growth and partner figures."),
+    network_top: int = typer.Option(
+        None, "--network-top", help="Partner countries on the co-authorship map (5–50, default 20)."
+    ),
     engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
 ) -> None:
     """Write the briefing for a committee: key findings, charts, tables and methods."""
@@ -222,15 +256,13 @@ def report(
         settings=settings,
         country=country_code(country, parameter="--country") or "JP",
         years=yr,
+        network_top=network_top,
     )
     typer.echo(str(path))
 
 
 def serve(
     store: Path = typer.Option(..., "--store", help="The store folder (read only)."),
-    network_top: int = typer.Option(
-        None, "--network-top", help="Partner countries on the co-authorship map (5–50, default 20)."
-    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
@@ -256,7 +288,6 @@ def demo(
         Path("reports"), "--reports", help="Where the briefing reports are written."
     ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Print the figures and stop (no dashboard)."),
-        network_top=network_top,
     no_report: bool = typer.Option(False, "--no-report", help="Skip writing the briefing reports."),
     country: str = typer.Option("JP", "--country", help="The focus country."),
     years: str = typer.Option("2012-2022", "--years", help="The span of the growth figures."),

@@ -173,7 +173,12 @@ def works_xlsx(p: SParams, c: CParams, svc: Svc) -> Response:
 
 @router.get("/works", summary="The works behind one cell of a figure, with DOIs")
 def works_json(p: SParams, c: CParams, svc: Svc) -> Response:
-    """Columns as `kakehashi works`: `weight` sums to the fractional count, `top10` to `p_top10`."""
+    """Columns as `kakehashi works`: `weight` sums to the fractional count, `top10` to `p_top10`.
+
+    Mobility cells are sets of authors: `move_kind` (`transfer`, `visit`, `return`) with
+    `move_from`/`move_to` lists their works in the move's year, `mobility_class` (origin
+    `country`) their works in `years`.
+    """
     return _works(svc, p, c, "json")
 
 

@@ -210,8 +210,11 @@ class CellParams:
         Query(description="root: the institution counts the units under it in its OpenAlex lineage."),
     ] = None
     move_kind: Annotated[
-        Literal["transfer", "visit"] | None,
-        Query(description="mobility: works, in the move's year, of the authors with such a move."),
+        Literal["transfer", "visit", "return"] | None,
+        Query(
+            description="mobility: works, in the move's year, of the authors with such a move "
+            "(return: a transfer back to the author's origin)."
+        ),
     ] = None
     move_from: Annotated[
         str | None,
@@ -220,6 +223,12 @@ class CellParams:
     move_to: Annotated[
         str | None,
         Query(description="mobility: the move arrives in this country (with move_kind).", max_length=8),
+    ] = None
+    mobility_class: Annotated[
+        Literal["non_mobile", "traveller", "migrant", "returnee"] | None,
+        Query(
+            description="mobility: works, in the years, of the authors of this class whose origin is country."
+        ),
     ] = None
     careers: Annotated[
         Literal["works", "author-affiliations"] | None,
@@ -230,9 +239,9 @@ class CellParams:
     limit: Annotated[int | None, Query(description="At most this many works.", ge=1)] = None
 
     def scope_extra(self, settings: Any) -> dict[str, Any]:
-        """The scope fields of the cell: ``level``, and the mobility settings of a move cell."""
+        """The scope fields of the cell: ``level``, and the mobility settings of a move or class cell."""
         extra: dict[str, Any] = {"level": self.level} if self.level else {}
-        if self.move_kind is not None or self.stage is not None:
+        if self.move_kind is not None or self.mobility_class is not None or self.stage is not None:
             extra.update(mobility_settings(settings), stage=self.stage, careers=self.careers or "works")
             if self.visit_years is not None:
                 extra["visit_max_years"] = self.visit_years
@@ -250,6 +259,7 @@ class CellParams:
             move_kind=self.move_kind,
             move_from=country_code(self.move_from, parameter="move_from"),
             move_to=country_code(self.move_to, parameter="move_to"),
+            mobility_class=self.mobility_class,
         )
 
     def query(self) -> dict[str, Any]:

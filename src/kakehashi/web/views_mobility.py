@@ -6,13 +6,17 @@ state behind numerical targets) and D-5 (by career stage). Every figure is a
 cached ``mobility-flows``, ``mobility-od`` or ``mobility-classes`` result, the
 one the API serves for the parameters in the figure's download links.
 
-Mobility cells count authors (author ids), not works. The flows over time
-and the origin–destination bars open ``/works`` of the move's cell
-(``move_kind``, ``move_from``, ``move_to``, :class:`~kakehashi.indicators.works.Cell`):
-the papers, in the move's year, of the authors counted in it (returns, the
-rates, net flow, stages and classes have no such list, and say so in a
-note). Cells resting on fewer than :data:`~kakehashi.web.charts.FEW_WORKS`
-authors are drawn pale.
+Mobility cells count authors (author ids), not works. A mark that is a set
+of people opens ``/works`` of its cell (:class:`~kakehashi.indicators.works.Cell`):
+the flows and rates over time, the origin–destination and career-stage bars
+a move cell (``move_kind`` transfer, visit or return, ``move_from``,
+``move_to``, ``stage``) — the papers, in the move's year, of the authors
+counted in it (for a rate, its numerator's) —, the classes a class cell
+(``mobility_class`` with the origin as ``country``) — the papers, in the
+years, of the authors of that class. Net flow is a difference of two sets,
+not a set, and opens nothing (its note says so; the two sets open from the
+flows chart). Cells resting on fewer than
+:data:`~kakehashi.web.charts.FEW_WORKS` authors are drawn pale.
 """
 
 from __future__ import annotations
@@ -75,18 +79,23 @@ def _fig(
     )
 
 
-#: per flow, the move cell of its authors (returns: no cell of their own)
+#: per flow, the move cell of its authors (net flow: none, it is not a set of people)
 _FLOW_MOVES: dict[str, tuple[str, str]] = {
     "transfers_in": ("transfer", "move_to"),
     "transfers_out": ("transfer", "move_from"),
+    "returns": ("return", "move_to"),
     "visits_out": ("visit", "move_from"),
     "visits_in": ("visit", "move_to"),
 }
 _MOVE_FIELDS = {"move_kind": "move_kind", "move_from": "move_from", "move_to": "move_to"}
 
 
-def _works(scope: Scope, lang: str, **fields: str) -> dict[str, Any]:
-    """A chart's click-through to the works of a move cell (a mark without ``move_kind`` has none)."""
+def _works(scope: Scope, lang: str, need: str = "move_kind", **fields: str) -> dict[str, Any]:
+    """A chart's click-through to the works of a move cell, or with ``need="mobility_class"`` a class cell.
+
+    ``fields`` map further query parameters to datum fields; a mark without
+    the ``need`` field opens nothing.
+    """
     fixed: dict[str, Any] = {"visit_years": scope.visit_max_years, "lang": lang}
     if scope.years is not None:
         fixed["years"] = f"{scope.years[0]}-{scope.years[1]}"
@@ -94,10 +103,13 @@ def _works(scope: Scope, lang: str, **fields: str) -> dict[str, Any]:
         fixed["stage"] = scope.stage
     if scope.careers != "works":
         fixed["careers"] = scope.careers
-    return {"fields": {**_MOVE_FIELDS, **fields}, "fixed": fixed, "need": "move_kind"}
+    base = _MOVE_FIELDS if need == "move_kind" else {need: need}
+    return {"fields": {**base, **fields}, "fixed": fixed, "need": need}
 
 
 def _move(measure: str, country: str) -> dict[str, str | None]:
+    """The move cell of a flow (``transfers_in``, …, or its ``_rate``) of ``country``."""
+    measure = measure.removesuffix("_rate")
     if measure not in _FLOW_MOVES:
         return {"move_kind": None}
     kind, end = _FLOW_MOVES[measure]
@@ -112,7 +124,6 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
     years = years_text(scope, lang)
     stage = _stage_words(scope, lang)
     words = {"country": cname, "years": years, "stage": stage}
-    no_works = t("web.mobility.no_works", lang)
     label_year = t("column.year", lang)
     figures: list[Figure] = []
 
@@ -153,6 +164,7 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
             "measure": t(f"column.{c}", lang),
             "rate": r[c],
             "few": abs(r[c.removesuffix("_rate")]) < FEW,
+            **_move(c, country),
         }
         for r in flows
         for c in RATES
@@ -170,8 +182,9 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
         percent=True,
         value_format=".2%",
         series_order=[t(f"column.{c}", lang) for c in RATES],
+        works=_works(scope, lang, year="year"),
     )
-    notes = [t("web.mobility.rate_note", lang), no_works]
+    notes = [t("web.mobility.rate_note", lang), t("web.mobility.rates_works", lang)]
     figures.append(_fig("mobility_rates", title, spec, "mobility-flows", scope, res, lang, notes))
 
     net_rows = [
@@ -186,7 +199,7 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
         value_title=t("column.net_flow", lang) + _ja_unit(lang),
         year_title=label_year,
     )
-    notes = [t("web.mobility.net_note", lang), no_works]
+    notes = [t("web.mobility.net_note", lang), t("web.mobility.net_works", lang)]
     figures.append(_fig("mobility_net", title, spec, "mobility-flows", scope, res, lang, notes))
 
     # -- origin–destination: one result over every stage serves the stage chart too ------------
@@ -251,6 +264,7 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
         ("visit", "from"): t("column.visits_out", lang),
         ("visit", "to"): t("column.visits_in", lang),
     }
+    cat_moves = {cat: (kind, end) for (kind, end), cat in cats.items()}
     per_stage: dict[tuple[str, str], int] = defaultdict(int)
     for r in od:
         if r["from"] == r["to"]:
@@ -265,6 +279,8 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
             "stage_label": t(f"value.stage.{s}", lang),
             "n": per_stage[(cat, s)],
             "few": per_stage[(cat, s)] < FEW,
+            "move_kind": cat_moves[cat][0],
+            f"move_{cat_moves[cat][1]}": country,
         }
         for cat in cats.values()
         for s in STAGES
@@ -283,8 +299,9 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
         color_order=stage_labels,
         colors=STAGE_COLORS,
         category_order=list(cats.values()),
+        works=_works(od_scope, lang, stage="stage"),
     )
-    notes = [t("web.mobility.stage_note", lang), no_works]
+    notes = [t("web.mobility.stage_note", lang), t("web.mobility.stage_works", lang)]
     figures.append(_fig("mobility_stage", title, spec, "mobility-od", od_scope, res_od, lang, notes))
 
     # -- Robinson-Garcia classes: the chosen origin country against the major countries --------
@@ -324,8 +341,9 @@ def mobility(svc: Service, scope: Scope, lang: str) -> View:
         colors=CLASS_COLORS,
         category_order=names,
         normalize=True,
+        works=_works(cls_scope, lang, need="mobility_class", country="country", mobility_class="class"),
     )
-    notes = [t("web.mobility.classes_note", lang), no_works]
+    notes = [t("web.mobility.classes_note", lang), t("web.mobility.classes_works", lang)]
     figures.append(_fig("mobility_classes", title, spec, "mobility-classes", cls_scope, res_c, lang, notes))
 
     # -- findings and the table per year ------------------------------------------------------
