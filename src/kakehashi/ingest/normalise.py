@@ -318,8 +318,10 @@ def _institution_occurrences(inst: ir.Table | None, raw_authors: ir.Table | None
     return occ.filter(occ.institution_id.notnull())
 
 
-def institutions_from_occurrences(occ: ir.Table) -> tuple[ir.Table, ir.Table]:
+def institutions_from_occurrences(occ: ir.Table, cache: Cache | None = None) -> tuple[ir.Table, ir.Table]:
     newest = _newest(occ, "institution_id", "_a", "_b")
+    # Both outputs read the newest occurrences: a few thousand rows out of one per affiliation.
+    newest = cache(newest, "institutions_newest") if cache is not None else newest
     return _institution_table(newest, entity=0), _lineage(newest)
 
 
@@ -402,7 +404,7 @@ def normalise(raw: Mapping[str, ir.Table], cache: Cache = _no_cache) -> dict[str
         put("funders", funders(funding))
     occ = _institution_occurrences(inst, raw_authors)
     if occ is not None:
-        rows, lineage = institutions_from_occurrences(occ)
+        rows, lineage = institutions_from_occurrences(occ, cache)
         put("institutions", rows)
         put("institution_lineage", lineage)
     if raw_authors is not None:

@@ -150,6 +150,7 @@ def _run(
 ) -> dict[str, str | None]:
     """Parse, check and normalise ``files`` into ``tx``; return the records' date range."""
     raw: dict[str, ir.Table] = {}
+    spans: list[Any] = []  # each entity's earliest and latest updated_date
     for entity in ENTITIES:
         mine = [(i, f) for i, f in enumerate(files) if f.entity == entity]
         if not mine:
@@ -161,13 +162,11 @@ def _run(
             loaded += n
             progress.advance(files=len(batch), records=n, nbytes=sum(f.size for _, f in batch))
         if loaded:
-            raw[entity] = _checked(ws, ws.raw(table), entity, skip, report)
+            raw[entity], span = _checked(ws, ws.raw(table), entity, skip, report)
+            spans.extend(x for x in span if x is not None)
     if not raw:
         report.notes.append("no records found; the store's tables are unchanged")
         return {"min": None, "max": None}
-
-    stamps = ibis.union(*(t.select(d=t.updated_date.try_cast("timestamp")) for t in raw.values()))
-    lo, hi = ws.execute(stamps.d.min()), ws.execute(stamps.d.max())
 
     for name, expr in normalise(raw, cache=ws.keep).items():
         report.rows[name] = ws.write(expr, tx.staged_dir(name), "openalex")
@@ -177,11 +176,11 @@ def _run(
         n, unplaced = works_summary(staged_works, staged_affs)
         report.works = int(ws.execute(n))
         report.works_without_country = int(ws.execute(unplaced))
-    return {"min": _iso(lo), "max": _iso(hi)}
+    return {"min": _iso(min(spans, default=None)), "max": _iso(max(spans, default=None))}
 
 
 def _iso(x: Any) -> str | None:
-    return None if x is None or str(x) == "NaT" else str(x.isoformat())
+    return None if x is None else str(x.isoformat())
 
 
 def _batches(files: list[tuple[int, SourceFile]]) -> list[list[tuple[int, SourceFile]]]:
@@ -261,12 +260,26 @@ def _load_one(
     return 0
 
 
-def _checked(ws: Workspace, raw: ir.Table, entity: str, skip: bool, report: IngestReport) -> ir.Table:
-    """``raw`` without records lacking an id or of another entity (an error unless skipping)."""
+def _checked(
+    ws: Workspace, raw: ir.Table, entity: str, skip: bool, report: IngestReport
+) -> tuple[ir.Table, tuple[Any, Any]]:
+    """``raw`` without records lacking an id or of another entity (an error unless skipping),
+    and the earliest and latest ``updated_date`` of its good records (``None`` if none has one).
+
+    One pass counts the bad records and finds the dates; when none is bad (the
+    usual case) ``raw`` is returned as it is, so no later step re-runs the test.
+    """
     short = raw.id.replace("https://openalex.org/", "")
-    good = short.startswith(_PREFIX_OF[entity]) & short.substr(1, 1).re_search(r"^[0-9]$")
-    bad = raw.filter(good.isnull() | ~good)
-    n_bad = int(ws.execute(bad.count()))
+    good = (short.startswith(_PREFIX_OF[entity]) & short.substr(1, 1).re_search(r"^[0-9]$")).fill_null(False)
+    stamp = raw.updated_date.try_cast("timestamp")
+    stats = ws.execute(
+        raw.aggregate(n_bad=good.ifelse(0, 1).sum(), lo=stamp.min(where=good), hi=stamp.max(where=good))
+    ).iloc[0]
+    n_bad = int(stats["n_bad"] or 0)
+    span = (_stamp(stats["lo"]), _stamp(stats["hi"]))
+    if not n_bad:
+        return raw, span
+    bad = raw.filter(~good)
     if n_bad and not skip:
         first = ws.execute(bad.order_by(["_source_path", "_source_line"]).limit(1)).iloc[0]
         path = Path(first["_source_path"])
@@ -286,4 +299,9 @@ def _checked(ws: Workspace, raw: ir.Table, entity: str, skip: bool, report: Inge
         report.skipped += n_bad
         report.records -= n_bad
         report.notes.append(f"{n_bad} {entity} lines left out: not JSON, no id, or another entity's record")
-    return raw.filter(good.fill_null(False))
+    return raw.filter(good), span
+
+
+def _stamp(x: Any) -> Any:
+    # A missing timestamp comes back as None, NaT or NaN depending on the engine's driver.
+    return None if x is None or x != x or str(x) == "NaT" else x
