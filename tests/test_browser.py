@@ -298,6 +298,33 @@ def test_the_institutions_page_draws_its_charts_and_opens_a_profile(server: str,
     page.screenshot(path=str(ARTIFACTS / f"institutions-profile-{lang}.png"), full_page=True)
 
 
+def test_a_scatter_point_lists_its_works_and_shift_click_opens_its_profile(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    def biggest_point():  # type: ignore[no-untyped-def]
+        _wait_charts(page)
+        points = page.query_selector_all("#chart-institutions_kpi svg .mark-symbol path")
+        boxes = [b for b in (p.bounding_box() for p in points) if b]
+        box = max(boxes, key=lambda b: b["width"] * b["height"])
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    page.goto(f"{server}/institutions?country=JP&years=2012-2022&lang=en")
+    spec = json.loads(page.text_content("#spec-institutions_kpi") or "{}")
+    assert spec["usermeta"]["works"]["fields"] == {"institution": "institution_id"}
+    # A click on a point lists the institution's works (the set its size counts).
+    x, y = biggest_point()
+    with page.expect_navigation():
+        page.mouse.click(x, y)
+    assert "/works?" in page.url and re.search(r"[?&]institution=I", page.url) and "country=JP" in page.url
+    assert not page.inner_text("#works-count").startswith("0 ")
+    # A Shift+click opens its profile.
+    page.go_back()
+    x, y = biggest_point()
+    page.keyboard.down("Shift")
+    with page.expect_navigation():
+        page.mouse.click(x, y)
+    page.keyboard.up("Shift")
+    assert "/institutions?" in page.url and re.search(r"[?&]institution=I", page.url)
+
+
 def test_clicking_an_institutions_bar_lists_its_works(server: str, page) -> None:  # type: ignore[no-untyped-def]
     # Partners page: a partner institution abroad opens the focus country's works with it.
     page.goto(f"{server}/partners?country=JP&years=2012-2022&lang=en")

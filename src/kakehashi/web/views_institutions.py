@@ -11,17 +11,19 @@ the figure's download links:
   name a link to that institution's profile;
 - a scatter of international co-authorship against the share of foreign-origin
   researchers, with WPI's two target lines and the WPI centres highlighted
-  (a click on a point opens that institution's profile);
+  (a click on a point lists that institution's works, a Shift+click opens its
+  profile);
 - for one institution (``?institution=I…``; by default the largest WPI centre,
   else the largest institution): its shares against the national median and
   WPI's targets, its national percentiles, and its partner institutions abroad
   by co-authored works and by their ``pp_top10`` (the "top-level labs" of M-1),
   drawn by ``views_institution_profile``.
 
-Points and names stand for institutions and open their profiles; the cells
-that are sets of works open those works (``/works?institution=…``): an
-institution's paper count in the table, and a bar of its partner institutions
-by co-authored works (its works with that partner abroad).
+Names stand for institutions and open their profiles; the marks and cells
+that are sets of works open those works (``/works?institution=…``): a point
+of the scatter and an institution's paper count in the table (its works, the
+``works`` the point's size shows), and a bar of its partner institutions by
+co-authored works (its works with that partner abroad).
 """
 
 from __future__ import annotations
@@ -73,15 +75,20 @@ def kpi_scatter(
     group_title: str,
     groups: list[str],
     target_words: tuple[str, str],
+    works: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """International co-authorship (x) against foreign-origin share (y), WPI targets as lines.
 
     ``rows`` carry ``name, pp_intl, foreign_origin_share, works, group, few,
     href, chosen``; ``groups`` = [others, WPI centres] (legend order, WPI in
-    red and labelled). A click on a point opens ``href`` (``usermeta.link``).
+    red and labelled). A click on a point opens the works behind it
+    (``works``, as :mod:`kakehashi.web.charts`' ``usermeta.works``), a
+    Shift+click (or any click without ``works``) opens ``href`` (``usermeta.link``).
     """
     spec = spec_base(title, rows, 380)
     spec["usermeta"]["link"] = "href"
+    if works is not None:
+        spec["usermeta"]["works"] = works
     pct_axis = {"format": ".0%"}
     x = {"field": "pp_intl", "type": "quantitative", "title": x_title, "scale": {"domain": [0, 1]}}
     y = {
@@ -243,6 +250,8 @@ def institutions(svc: Service, scope: Scope, lang: str) -> View:
             t("web.institutions.target_intl", lang, target=KPI_INTL * 100),
             t("web.institutions.target_foreign", lang, target=KPI_FOREIGN * 100),
         ),
+        # A point is the set of the institution's works (its size): it opens them.
+        works={"fields": {"institution": "institution_id"}, "fixed": works_query(base, lang)},
     )
     kpi_notes = [t("web.institutions.kpi_note", lang), t("web.institutions.click_note", lang)]
     figures.insert(

@@ -31,8 +31,9 @@
       res.view.addEventListener("click", function (event, item) {
         if (!item || !item.datum) { return; }
         var d = item.datum.datum || item.datum;
-        // A mark that stands for a page (an institution's profile) opens it.
-        if (link && d[link]) { window.location.href = d[link]; return; }
+        // A mark that stands for a page (an institution's profile) opens it: on a click when the
+        // chart has no works behind its marks, else on a Shift+click.
+        if (link && d[link] && (!meta.fields || (event && event.shiftKey))) { window.location.href = d[link]; return; }
         if (!meta.fields) { return; }
         // A mark without the field the works need (a mobility flow with no move cell) opens nothing.
         if (meta.need && (d[meta.need] === undefined || d[meta.need] === null)) { return; }
