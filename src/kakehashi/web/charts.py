@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["FEW_WORKS", "FONT", "bars", "lines", "network", "scatter", "stacked_bars", "year_bars"]
+__all__ = ["FEW_WORKS", "FONT", "bars", "base", "lines", "network", "scatter", "stacked_bars", "year_bars"]
 
 #: cells resting on fewer works than this are marked (DESIGN.md, issue 5)
 FEW_WORKS = 30
@@ -23,16 +23,28 @@ FOCUS = "#b03a2e"
 OTHER = "#5d7a99"
 
 
-def _base(title: str, rows: list[dict[str, Any]], works: dict[str, Any] | None) -> dict[str, Any]:
+def base(
+    title: str,
+    rows: list[dict[str, Any]],
+    works: dict[str, Any] | None = None,
+    *,
+    height: int = 280,
+    label_limit: int = 220,
+) -> dict[str, Any]:
+    """The frame every spec shares: title, full width, inline ``rows``, the CJK font, ``usermeta``.
+
+    For charts none of the builders here draw (the Institutions page's layered
+    ones), so every chart of the dashboard looks alike.
+    """
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": {"text": title, "anchor": "start", "fontSize": 14, "limit": 900},
         "width": "container",
-        "height": 280,
+        "height": height,
         "data": {"values": rows},
         "config": {
             "font": FONT,
-            "axis": {"labelFont": FONT, "titleFont": FONT, "labelLimit": 220},
+            "axis": {"labelFont": FONT, "titleFont": FONT, "labelLimit": label_limit},
             "legend": {"labelFont": FONT, "titleFont": FONT},
             "title": {"font": FONT},
             "view": {"stroke": None},
@@ -59,6 +71,15 @@ def _value_axis(fmt: str, values: list[float] | None = None) -> dict[str, Any]:
     return axis
 
 
+def _year_axes(
+    rows: list[dict[str, Any]], value: str, value_title: str, year_title: str, fmt: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Years along x (upright labels), ``value`` up y in ``fmt`` (whole ticks for small counts)."""
+    x = {"field": "year", "type": "ordinal", "title": year_title, "axis": {"labelAngle": 0}}
+    vals = [r[value] for r in rows if r.get(value) is not None]
+    return x, {"field": value, "type": "quantitative", "title": value_title, "axis": _value_axis(fmt, vals)}
+
+
 def _mark(kind: str, works: dict[str, Any] | None, **kw: Any) -> dict[str, Any]:
     """A mark, with the pointer cursor only where a click opens the works behind it."""
     return {"type": kind, **({"cursor": "pointer"} if works else {}), **kw}
@@ -79,7 +100,7 @@ def bars(
     works: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Horizontal bars of ``value`` per ``category``, longest first; ``focus`` = (field, value) in red."""
-    spec = _base(title, rows, works)
+    spec = base(title, rows, works)
     spec["height"] = max(120, 24 * len(rows))
     fmt = ".1%" if percent else ",.1~f"
     enc: dict[str, Any] = {
@@ -127,15 +148,13 @@ def lines(
     series_order: list[str] | None = None,
 ) -> dict[str, Any]:
     """Lines over ``year`` per ``series``, with points to click and an optional interval band."""
-    spec = _base(title, rows, works)
+    spec = base(title, rows, works)
     fmt = value_format or (".1%" if percent else ",.2~f")
     color: dict[str, Any] = {"field": series, "type": "nominal", "title": series_title}
     if series_order is not None:
         color["sort"] = series_order
         color["scale"] = {"domain": series_order}
-    x = {"field": "year", "type": "ordinal", "title": year_title, "axis": {"labelAngle": 0}}
-    vals = [r[value] for r in rows if r.get(value) is not None]
-    y = {"field": value, "type": "quantitative", "title": value_title, "axis": _value_axis(fmt, vals)}
+    x, y = _year_axes(rows, value, value_title, year_title, fmt)
     layers: list[dict[str, Any]] = []
     if recent_from is not None:
         layers.append(
@@ -190,7 +209,7 @@ def scatter(
     works: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Points at (x, y) sized by ``size``, labelled by ``label``."""
-    spec = _base(title, rows, works)
+    spec = base(title, rows, works)
     spec["height"] = 340
     yfmt = ".1%" if y_percent else ",.2~f"
     enc = {
@@ -241,7 +260,7 @@ def stacked_bars(
     Longest first unless ``category_order`` is given; ``normalize`` stacks to
     100 % (shares of each category's total).
     """
-    spec = _base(title, rows, works)
+    spec = base(title, rows, works)
     spec["height"] = max(120, 26 * len({r[category] for r in rows}))
     fmt = ".0%" if normalize else ",d"
     totals: dict[Any, float] = {}
@@ -294,10 +313,8 @@ def year_bars(
     works: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Vertical bars of ``value`` per ``year``: above zero in blue, below in red (net flows)."""
-    spec = _base(title, rows, works)
-    x = {"field": "year", "type": "ordinal", "title": year_title, "axis": {"labelAngle": 0}}
-    vals = [r[value] for r in rows if r.get(value) is not None]
-    y = {"field": value, "type": "quantitative", "title": value_title, "axis": _value_axis(",d", vals)}
+    spec = base(title, rows, works)
+    x, y = _year_axes(rows, value, value_title, year_title, ",d")
     spec["layer"] = [
         {
             "mark": _mark("bar", works),
@@ -336,7 +353,7 @@ def network(
     fields ``works`` turns into the query of the works behind a link. The
     positions come laid out in [−1, 1]²; the axes are hidden.
     """
-    spec = _base(title, [], works)
+    spec = base(title, [], works)
     del spec["data"]
     spec["title"]["subtitle"] = subtitle
     spec["config"]["legend"] = {**spec["config"]["legend"], "titleLimit": 320}

@@ -14,6 +14,7 @@ Strategy items M-2, M-1 and D-4. Every figure is a cached
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from kakehashi.i18n import country_name, t
@@ -69,22 +70,8 @@ def works_query(scope: Scope, lang: str, **cell: str) -> dict[str, Any]:
 
 
 def spec_base(title: str, rows: list[dict[str, Any]], height: int) -> dict[str, Any]:
-    # The look of charts.py's specs, for the layered charts charts.py has no builder for.
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title, "anchor": "start", "fontSize": 14, "limit": 900},
-        "width": "container",
-        "height": height,
-        "data": {"values": rows},
-        "config": {
-            "font": charts.FONT,
-            "axis": {"labelFont": charts.FONT, "titleFont": charts.FONT, "labelLimit": 260},
-            "legend": {"labelFont": charts.FONT, "titleFont": charts.FONT},
-            "title": {"font": charts.FONT},
-            "view": {"stroke": None},
-        },
-        "usermeta": {"works": {}},
-    }
+    """charts.py's frame with room for institution names; ``usermeta.works`` empty (no click-through)."""
+    return charts.base(title, rows, height=height, label_limit=260)
 
 
 def opacity() -> dict[str, Any]:
@@ -229,6 +216,10 @@ def profile_figures(
     label = {c: t(f"column.{c}", lang) for c in RANKED}
     few = row["works"] < FEW
     out: list[Figure] = []
+    # Two figures per result: each pair shares its indicator, scope and download links.
+    profile_figure = functools.partial(
+        figure, indicator="institution-profile", scope=one, result=res_one, lang=lang, mobility=True
+    )
 
     # Its shares against the national median, with WPI's targets.
     median_word = t("web.institutions.national_median", lang, country=cname)
@@ -255,19 +246,7 @@ def profile_figures(
         target_rows=targets,
     )
     notes = [t("web.institutions.profile_note", lang, min_works=one.min_works_ranked)]
-    out.append(
-        figure(
-            "institution_profile",
-            title,
-            spec,
-            indicator="institution-profile",
-            scope=one,
-            result=res_one,
-            lang=lang,
-            notes=notes,
-            mobility=True,
-        )
-    )
+    out.append(profile_figure("institution_profile", title, spec, notes=notes))
 
     # Its national percentiles (where ranked).
     all_measures = [label[c] for c in RANKED]
@@ -291,23 +270,14 @@ def profile_figures(
             median_words=t("web.institutions.median", lang),
         )
         notes = [t("web.institutions.percentile_note", lang, min_works=one.min_works_ranked)]
-        out.append(
-            figure(
-                "institution_percentiles",
-                title,
-                spec,
-                indicator="institution-profile",
-                scope=one,
-                result=res_one,
-                lang=lang,
-                notes=notes,
-                mobility=True,
-            )
-        )
+        out.append(profile_figure("institution_percentiles", title, spec, notes=notes))
 
     # Its partner institutions abroad: by co-authored works and by their pp_top10.
     res_p = indicator_result(svc, "institution-partners", one)
     partners = res_p.table.to_pylist()
+    partners_figure = functools.partial(
+        figure, indicator="institution-partners", scope=one, result=res_p, lang=lang
+    )
 
     def bar_rows(ps: list[dict[str, Any]], few_of: Any) -> list[dict[str, Any]]:
         return [
@@ -344,18 +314,7 @@ def profile_figures(
     )
     _count_axis(spec, [p["n_ab"] for p in by_works])
     notes = [t("web.institutions.partners_note", lang)]
-    out.append(
-        figure(
-            "institution_partners_works",
-            title,
-            spec,
-            indicator="institution-partners",
-            scope=one,
-            result=res_p,
-            lang=lang,
-            notes=notes,
-        )
-    )
+    out.append(partners_figure("institution_partners_works", title, spec, notes=notes))
     ranked = [p for p in partners if p["rank_by_pp_top10"] is not None]
     by_q = bar_rows(
         sorted(ranked, key=lambda p: (p["rank_by_pp_top10"], p["partner_id"]))[:TOP_PARTNERS],
@@ -380,16 +339,5 @@ def profile_figures(
     notes = [t("web.institutions.top_labs_note", lang, min_works=one.min_works_ranked)]
     if not by_q:
         notes.append(t("web.no_data", lang))
-    out.append(
-        figure(
-            "institution_partners_top10",
-            title,
-            spec,
-            indicator="institution-partners",
-            scope=one,
-            result=res_p,
-            lang=lang,
-            notes=notes,
-        )
-    )
+    out.append(partners_figure("institution_partners_top10", title, spec, notes=notes))
     return out

@@ -4,6 +4,7 @@ map, partner institutions abroad, complementarity."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from kakehashi.i18n import country_name, field_name, t
@@ -31,7 +32,7 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
         {**r, "name": country_name(r["partner"], lang), "few": (r["n_ab"] or 0) < charts.FEW_WORKS}
         for r in all_rows[:TOP_PARTNERS]
     ]
-    title = t(
+    nab_title = t(
         "web.partners.chart_nab",
         lang,
         country=cname,
@@ -40,25 +41,18 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
         years=years,
     )
     works = {"fields": {"partner": "partner"}, "fixed": {}}
-    figures = [
-        figure(
-            "partners_nab",
-            title,
-            charts.bars(
-                title,
-                rows,
-                category="name",
-                category_title=t("column.partner", lang),
-                value="n_ab",
-                value_title=t("column.n_ab", lang),
-                works=works,
-            ),
-            indicator="partners",
-            scope=scope,
-            result=res,
-            lang=lang,
-        )
-    ]
+    # The bars and the scatter are one result: the same indicator, scope and download links.
+    partners_figure = functools.partial(figure, indicator="partners", scope=scope, result=res, lang=lang)
+    spec = charts.bars(
+        nab_title,
+        rows,
+        category="name",
+        category_title=t("column.partner", lang),
+        value="n_ab",
+        value_title=t("column.n_ab", lang),
+        works=works,
+    )
+    figures = [partners_figure("partners_nab", nab_title, spec)]
     pts = [r for r in rows if r["cagr_ab"] is not None]
     title = t("web.partners.chart_affinity", lang, country=cname, years=years)
     spec = charts.scatter(
@@ -75,16 +69,7 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
         works=works,
     )
     figures.append(
-        figure(
-            "partners_affinity",
-            title,
-            spec,
-            indicator="partners",
-            scope=scope,
-            result=res,
-            lang=lang,
-            notes=[t("web.partners.affinity_note", lang)],
-        )
+        partners_figure("partners_affinity", title, spec, notes=[t("web.partners.affinity_note", lang)])
     )
     figures.append(_network(svc, scope, lang))
     inst_fig, inst_table = _institutions(svc, scope, lang)
@@ -119,19 +104,12 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
     )
     cols = ["partner", "n_ab", "share_of_intl", "assoc_strength", "salton", "jaccard", "cagr_ab"]
     table = Table(
-        title=t(
-            "web.partners.chart_nab",
-            lang,
-            country=cname,
-            counting=counting_words(scope, lang),
-            n=len(rows),
-            years=years,
-        ),
+        title=nab_title,
         columns=[t(f"column.{c}", lang) for c in cols],
         rows=[
             [
                 f"{r['name']} ({r['partner']})",
-                f"{r['n_ab']:,.1f}" if isinstance(r["n_ab"], float) else f"{r['n_ab']:,}",
+                _count(r["n_ab"]),
                 pct(r["share_of_intl"]),
                 f"{r['assoc_strength']:.3f}",
                 f"{r['salton']:.3f}",
@@ -143,6 +121,11 @@ def partners(svc: Service, scope: Scope, lang: str) -> View:
         footer=footer(res, api_query(scope, lang), lang),
     )
     return View(t("web.partners.heading", lang, country=cname), [], figures, [table, inst_table], [])
+
+
+def _count(n: float) -> str:
+    """Co-authored papers as the tables print them: whole counts as integers, fractional to 0.1."""
+    return f"{n:,.1f}" if isinstance(n, float) else f"{n:,}"
 
 
 def _network(svc: Service, scope: Scope, lang: str) -> Figure:
@@ -281,7 +264,7 @@ def _institutions(svc: Service, scope: Scope, lang: str) -> tuple[Figure, Table]
             [
                 f"{r['partner_name'] or r['partner']} ({r['partner']})",
                 f"{country_name(r['partner_country'], lang)} ({r['partner_country']})",
-                f"{r['n_ab']:,.1f}" if isinstance(r["n_ab"], float) else f"{r['n_ab']:,}",
+                _count(r["n_ab"]),
                 pct(r["share_of_intl"]),
                 f"{r['assoc_strength']:.3f}",
                 pct(r["cagr_ab"]),
