@@ -637,3 +637,34 @@ def test_no_request_gives_a_server_error(app: Any) -> None:
             case.call_and_validate(checks=[not_a_server_error])
 
         fuzz()
+
+
+@pytest.mark.spark
+def test_the_same_answers_on_spark(app: Any, store: Path) -> None:
+    """`kakehashi serve --engine spark` (issue 6 point 1): the same rows as on DuckDB, Spark's timeout."""
+    from kakehashi.web import create_app
+
+    spark_app = create_app(store, _settings(engine="spark"))
+    for url in (
+        "/api/v1/indicators/collaboration?country=JP&years=2018-2020",
+        "/api/v1/works?country=JP&year=2020&partner=US",
+    ):
+        duck, spark = get(app, url), get(spark_app, url)
+        assert (duck.status_code, spark.status_code) == (200, 200), spark.text
+        rows_d, rows_s = duck.json()["rows"], spark.json()["rows"]
+        assert len(rows_d) == len(rows_s) > 0
+        assert_same_rows(rows_d, rows_s)
+    # every query starts Spark jobs: the longer limit applies (settings.py, web_timeout_spark = 300 s)
+    assert spark_app.state.service.timeout == 300.0
+
+
+def assert_same_rows(a: list[dict], b: list[dict]) -> None:
+    """Rows equal, floats up to summation order (Spark adds in another order than DuckDB)."""
+
+    def exact(r: dict) -> list[str]:
+        return [str(v) for v in r.values() if not isinstance(v, float)]
+
+    for x, y in zip(sorted(a, key=exact), sorted(b, key=exact), strict=True):
+        assert x.keys() == y.keys()
+        for k, v in x.items():
+            assert (v == pytest.approx(y[k], rel=1e-9)) if isinstance(v, float) else (v == y[k]), k

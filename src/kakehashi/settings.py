@@ -75,6 +75,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("web_timeout", 30.0, "Seconds a web query may run before it is cut with a 503 error."),
     Setting(
+        "web_timeout_spark",
+        300.0,
+        "web_timeout when the engine is spark (every query starts Spark jobs; a cluster may queue them).",
+    ),
+    Setting(
         "web_cache_entries", 512, "Results the web server keeps per store version (least recently used go)."
     ),
 )

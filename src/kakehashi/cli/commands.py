@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from kakehashi.cli.options import ENGINE, SPARK_MASTER
 from kakehashi.errors import ConfigError, UnknownValueError
 
 #: Contract indicators (DESIGN.md) and the issue that brings each one not built yet.
@@ -52,7 +53,8 @@ def indicator(
     resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples for stability intervals."),
     confidence: float = typer.Option(0.95, "--confidence", help="Level of the stability intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed, same intervals)."),
-    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    engine: str = ENGINE,
+    spark_master: str = SPARK_MASTER,
     fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
     excel: bool = typer.Option(False, "--excel", help="CSV with the byte-order mark Excel needs."),
@@ -75,7 +77,11 @@ def indicator(
     from kakehashi.store import Store
 
     settings = Settings.load(
-        engine=engine, country_scheme=country_scheme, lang=lang, mobility_visit_max_years=visit_years
+        engine=engine,
+        spark_master=spark_master,
+        country_scheme=country_scheme,
+        lang=lang,
+        mobility_visit_max_years=visit_years,
     )
     scope = Scope.from_params(
         preset=preset,
@@ -158,7 +164,8 @@ def works(
     counting: str = typer.Option("whole", "--counting", help="whole or fractional (the weight column)."),
     country_scheme: str = typer.Option(None, "--country-scheme", help="separate or china (HK, MO → CN)."),
     limit: int = typer.Option(None, "--limit", help="At most this many works (default: all)."),
-    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    engine: str = ENGINE,
+    spark_master: str = SPARK_MASTER,
     fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
     excel: bool = typer.Option(False, "--excel", help="CSV with the byte-order mark Excel needs."),
@@ -174,7 +181,11 @@ def works(
     from kakehashi.store import Store
 
     settings = Settings.load(
-        engine=engine, country_scheme=country_scheme, lang=lang, mobility_visit_max_years=visit_years
+        engine=engine,
+        spark_master=spark_master,
+        country_scheme=country_scheme,
+        lang=lang,
+        mobility_visit_max_years=visit_years,
     )
     scope = Scope.from_params(
         preset=preset,
@@ -231,7 +242,8 @@ def report(
     network_top: int = typer.Option(
         None, "--network-top", help="Partner countries on the co-authorship map (5–50, default 20)."
     ),
-    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    engine: str = ENGINE,
+    spark_master: str = SPARK_MASTER,
 ) -> None:
     """Write the briefing for a committee: key findings, charts, tables and methods."""
     from kakehashi.indicators.scope import country_code, parse_years
@@ -239,7 +251,7 @@ def report(
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
-    settings = Settings.load(engine=engine, lang=lang)
+    settings = Settings.load(engine=engine, spark_master=spark_master, lang=lang)
     yr = parse_years(years)
     if yr is None or yr[0] == yr[1]:
         raise ConfigError(f"--years {years!r} must be a span like 2012-2022 (first < last).")
@@ -265,7 +277,8 @@ def serve(
     store: Path = typer.Option(..., "--store", help="The store folder (read only)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    engine: str = ENGINE,
+    spark_master: str = SPARK_MASTER,
     lang: str = typer.Option(None, "--lang", help="Default language of the pages: ja (default) or en."),
 ) -> None:
     """Serve the dashboard and the read-only JSON API over a store."""
@@ -274,7 +287,7 @@ def serve(
     from kakehashi.settings import Settings
     from kakehashi.web import create_app
 
-    settings = Settings.load(engine=engine, lang=lang)
+    settings = Settings.load(engine=engine, spark_master=spark_master, lang=lang)
     app = create_app(store, settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"kakehashi: serving {store} at http://{shown}:{port}/ (API /api/v1, docs /api/docs)")
@@ -293,7 +306,8 @@ def demo(
     years: str = typer.Option("2012-2022", "--years", help="The span of the growth figures."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address the dashboard listens on."),
     port: int = typer.Option(8000, "--port", help="Port of the dashboard."),
-    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark."),
+    engine: str = ENGINE,
+    spark_master: str = SPARK_MASTER,
     lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
 ) -> None:
     """The main job: build the demo store if absent, show the S-4 headline, write the
@@ -304,7 +318,7 @@ def demo(
     from kakehashi.settings import Settings
     from kakehashi.store import Store
 
-    settings = Settings.load(engine=engine, lang=lang)
+    settings = Settings.load(engine=engine, spark_master=spark_master, lang=lang)
     focus = country_code(country) or "JP"
     yr = parse_years(years)
     assert yr is not None
@@ -331,7 +345,7 @@ def demo(
                     continue
                 typer.echo(f"report: {out}")
     if not no_serve:
-        serve(store=store, host=host, port=port, engine=engine, lang=lang)
+        serve(store=store, host=host, port=port, engine=engine, spark_master=spark_master, lang=lang)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from kakehashi.cli.options import ENGINE, SPARK_MASTER
 from kakehashi.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -81,9 +82,15 @@ def openalex(
     on_error: str = typer.Option(
         "stop", "--on-error", help="stop (default: store untouched) or skip bad records."
     ),
+    engine: str = ENGINE,
+    spark_master: str = SPARK_MASTER,
     lang: str = LANG,
 ) -> None:
-    """Ingest OpenAlex snapshot files, JSON Lines files or saved API pages."""
+    """Ingest OpenAlex snapshot files, JSON Lines files or saved API pages.
+
+    With --engine spark the files are parsed and normalised by Spark (a cluster
+    with --spark-master); the store written is the same.
+    """
     from kakehashi.ingest.openalex import ingest_openalex
     from kakehashi.settings import Settings
     from kakehashi.store import Store
@@ -91,10 +98,15 @@ def openalex(
     if on_error not in ("stop", "skip"):
         raise ConfigError(f"--on-error {on_error!r} must be stop or skip.")
     mode: Literal["stop", "skip"] = "skip" if on_error == "skip" else "stop"
-    settings = Settings.load()
+    settings = Settings.load(engine=engine, spark_master=spark_master)
     with _progress("OpenAlex") as p:
         report = ingest_openalex(
-            Store.open(store, create=True), sources, on_error=mode, progress=p, settings=settings
+            Store.open(store, create=True),
+            sources,
+            on_error=mode,
+            progress=p,
+            settings=settings,
+            engine=settings.engine,
         )
     _report(report, store, lang)
 

@@ -56,7 +56,9 @@ class Service:
         self.settings = settings
         self.store = Store.open(store_path)
         self.max_rows = int(settings.web_max_rows)
-        self.timeout = float(settings.web_timeout)
+        self.timeout = float(
+            settings.web_timeout_spark if settings.engine == "spark" else settings.web_timeout
+        )
         self._cache: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
         self._engine_lock = threading.Lock()
