@@ -365,6 +365,42 @@ def test_newest_wins_then_later_file_then_later_line(tmp_path):
     ]
 
 
+def test_entities_read_off_works_come_from_the_newest_occurrence(tmp_path):
+    def au(aid: str, name: str, *insts: tuple[str, str]) -> dict:
+        return {
+            "author": {"id": OA + aid, "display_name": name},
+            "author_position": "middle",
+            "institutions": [inst(i, n, "JP", "education", [i]) for i, n in insts],
+        }
+
+    def w(i: str, updated: str | None, *authorships: dict) -> dict:
+        return {"id": OA + i, "updated_date": updated, "authorships": list(authorships)}
+
+    records = [
+        w("W2", "2024-01-01T00:00:00", au("A1", "dated", ("I1", "dated"))),
+        # later line but no updated_date: a missing date loses to any date
+        w("W1", None, au("A1", "undated", ("I1", "undated"))),
+        # neither has a date: the later line (W4) wins
+        w("W3", None, au("A2", "first line", ("I3", "first line"))),
+        w("W4", None, au("A2", "second line", ("I3", "second line"))),
+        # one record names A3 twice and I2 three times: the first place wins (author 0, institution 0)
+        w("W5", "2023-01-01",
+          au("A3", "place 0", ("I2", "place 0.0"), ("I2", "place 0.1")),
+          au("A3", "place 1", ("I2", "place 1.0"))),
+        # the same date: the later line (W7) wins
+        w("W6", "2023-01-01", au("A4", "W6", ("I4", "W6"))),
+        w("W7", "2023-01-01", au("A4", "W7", ("I4", "W7"))),
+    ]  # fmt: skip
+    store = Store.open(tmp_path / "store", create=True)
+    ingest_openalex(store, [write_jsonl(tmp_path / "w.jsonl", records)])
+    assert [(r["author_id"], r["name"]) for r in rows(store, "authors")] == [
+        ("A1", "dated"), ("A2", "second line"), ("A3", "place 0"), ("A4", "W7"),
+    ]  # fmt: skip
+    assert [(r["institution_id"], r["name"]) for r in rows(store, "institutions")] == [
+        ("I1", "dated"), ("I2", "place 0.0"), ("I3", "second line"), ("I4", "W7"),
+    ]  # fmt: skip
+
+
 def test_idempotent_and_newest_wins_across_ingests(tmp_path, two_files):
     store = Store.open(tmp_path / "store", create=True)
     ingest_openalex(store, two_files)

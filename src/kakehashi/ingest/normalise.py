@@ -77,6 +77,28 @@ def _unnest_at(t: ir.Table, column: str, offset: str) -> ir.Table:
     return u.mutate(**{column: u[column][u[offset]]})
 
 
+def _newest_row(t: ir.Table, key: str, columns: tuple[str, ...], *first: str) -> ir.Table:
+    """``key`` and ``columns`` of the newest row per ``key``: latest ``updated_date`` (a
+    missing one loses), then highest ``_version``, then lowest ``first`` (non-null integers).
+
+    The rule of :func:`~kakehashi.ingest.values._newest`, as an aggregate (the
+    row maximising a struct of the ranking values) rather than a ranking window:
+    a third of the time on DuckDB for the demo world's 500,000 authorships. The
+    ranking never ties where it is used: ``_version`` is one per record, and
+    ``first`` tells apart the rows of one record.
+    """
+    rank = ibis.struct(
+        {
+            "dated": t.updated_date.notnull(),
+            "date": t.updated_date.coalesce(ibis.timestamp("1970-01-01 00:00:00")),
+            "version": t._version,
+            **{f"first{i}": -t[c] for i, c in enumerate(first)},
+        }
+    )
+    row = ibis.struct({c: t[c] for c in columns})
+    return t.group_by(key).aggregate(_row=row.argmax(rank)).unpack("_row")
+
+
 # -- works and their children -------------------------------------------------------
 
 
@@ -319,7 +341,8 @@ def _institution_occurrences(inst: ir.Table | None, raw_authors: ir.Table | None
 
 
 def institutions_from_occurrences(occ: ir.Table, cache: Cache | None = None) -> tuple[ir.Table, ir.Table]:
-    newest = _newest(occ, "institution_id", "_a", "_b")
+    cols = ("ror", "name", "country_code", "type", "lineage", "updated_date", "_version")
+    newest = _newest_row(occ, "institution_id", cols, "_a", "_b")
     # Both outputs read the newest occurrences: a few thousand rows out of one per affiliation.
     newest = cache(newest, "institutions_newest") if cache is not None else newest
     return _institution_table(newest, entity=0), _lineage(newest)
@@ -342,7 +365,8 @@ def institutions_entity(raw: ir.Table) -> tuple[ir.Table, ir.Table]:
 
 def authors_from_works(auth: ir.Table) -> ir.Table:
     a = auth.filter(auth.author_id.notnull())
-    a = _newest(a, "author_id", "work_id", "author_seq")
+    # One work per record (_version), so the work's place in the list alone breaks ties.
+    a = _newest_row(a, "author_id", ("orcid", "author_name", "updated_date", "_version"), "author_seq")
     return a.select(
         "author_id",
         "orcid",
