@@ -669,6 +669,7 @@ def summary(result: dict[str, Any]) -> str:
             lines.append(
                 f"  ingest {mbs['kakehashi']} MB/s vs DuckDB raw {mbs['duckdb_raw']} MB/s"
                 f" = {ing['ratio_kakehashi_duckdb_raw']:.2f}"
+                + (f"; Spark ingest {mbs['kakehashi_spark']} MB/s" if "kakehashi_spark" in mbs else "")
             )
         for figure in FIGURES:
             f = s.get("figures", {}).get(figure, {})
