@@ -452,6 +452,6 @@ def normalise(raw: Mapping[str, ir.Table], cache: Cache = _no_cache) -> dict[str
 
 def works_summary(works: ir.Table, affiliations: ir.Table) -> tuple[ir.Scalar, ir.Scalar]:
     """How many distinct works ``works`` holds, and how many of them (newest version) have no country."""
-    newest = _newest(works, "work_id")
+    newest = _newest_row(works, "work_id", ("_version",))
     placed = affiliations.filter(affiliations.country_code.notnull()).select("work_id", "_version").distinct()
     return newest.count(), newest.anti_join(placed, ["work_id", "_version"]).count()

@@ -6,6 +6,13 @@ table's ``order_by`` wins, then the staged one, then the later staged record
 (higher ``_version``). A child table's rows for a key are those of the
 winning version. All of it is Ibis over DuckDB, reading and writing Parquet,
 so nothing has to fit in Python memory.
+
+Two shortcuts give the same rows for less work: a stored table with no rows
+(the empty dataset a first ingest writes for every table) is left out, and
+when only staged rows compete and no key is staged twice — a first ingest of
+records without duplicates — every staged root row wins, with no ranking
+window and no intermediate table. Tables are written sorted by key, so the
+same rows always give the same files.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow.parquet as pq
 
 from kakehashi.engines import duckdb as duck
 from kakehashi.model import tables as model
@@ -30,6 +38,11 @@ def _cast(t: ir.Table, spec: model.TableSpec, extra: dict[str, str]) -> ir.Table
     return t.select(**cols)
 
 
+def _has_rows(folder: Path) -> bool:
+    """Whether the Parquet dataset in ``folder`` holds any row (read from the files' footers)."""
+    return any(pq.ParquetFile(f).metadata.num_rows for f in sorted(folder.glob("*.parquet")))
+
+
 def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) -> dict[str, int]:
     """Write the merged version of every table touched by ``staged`` into ``out/<table>/``.
 
@@ -38,17 +51,17 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
     con = duck.connect()
     touched_roots = sorted({model.spec(n).parent or n for n in staged if not model.spec(n).reference})
     rows: dict[str, int] = {}
+
+    def stored(name: str) -> ir.Table | None:
+        d = store.table_dir(name)
+        return duck.read_parquet(con, d) if store.has_table(name) and _has_rows(d) else None
+
+    def new(name: str) -> ir.Table | None:
+        d = staged_root / name
+        return duck.read_parquet(con, d) if d.is_dir() and any(d.glob("*.parquet")) else None
+
     for root_name in touched_roots:
         root = model.spec(root_name)
-        kids = model.children_of(root_name)
-
-        def stored(name: str) -> ir.Table | None:
-            return duck.read_parquet(con, store.table_dir(name)) if store.has_table(name) else None
-
-        def new(name: str) -> ir.Table | None:
-            d = staged_root / name
-            return duck.read_parquet(con, d) if d.is_dir() and any(d.glob("*.parquet")) else None
-
         key = list(root.key)
         order = [ibis.desc(c) for c in root.order_by] + [ibis.desc("_new"), ibis.desc("_version")]
         parts = []
@@ -65,16 +78,20 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
         if not parts:
             # Only children were staged (no root rows): nothing can win; keep what is stored.
             continue
-        both = ibis.union(*parts) if len(parts) > 1 else parts[0]
-        # Nulls sort last under DESC in DuckDB and Spark alike; a null version loses.
-        ranked = both.mutate(_rn=ibis.row_number().over(ibis.window(group_by=key, order_by=order)))
-        winners = ranked.filter(ranked._rn == 0).drop("_rn")
-        winners = duck.materialise(con, winners, f"winners_{root_name}")
+        if len(parts) == 1 and _unique(con, parts[0], key):
+            winners = parts[0]  # read twice, straight from its Parquet
+        else:
+            both = ibis.union(*parts) if len(parts) > 1 else parts[0]
+            # Nulls sort last under DESC in DuckDB and Spark alike; a null version loses.
+            ranked = both.mutate(_rn=ibis.row_number().over(ibis.window(group_by=key, order_by=order)))
+            winners = duck.materialise(
+                con, ranked.filter(ranked._rn == 0).drop("_rn"), f"winners_{root_name}"
+            )
         rows[root_name] = duck.write_parquet(
             con, winners.select(*root.columns).order_by(key), out / root_name
         )
         new_won = winners.filter(winners._new == 1).select(*key, "_version")
-        for kid in kids:
+        for kid in model.children_of(root_name):
             kid_parts = []
             nk = new(kid.name)
             if nk is not None:
@@ -90,3 +107,9 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
             rows[kid.name] = duck.write_parquet(con, merged.order_by(list(kid.key)), out / kid.name)
     con.disconnect()
     return rows
+
+
+def _unique(con: ibis.BaseBackend, t: ir.Table, key: list[str]) -> bool:
+    """Whether no two rows of ``t`` share ``key`` (a null key counts as a value, as in the window)."""
+    dupes = t.group_by(key).aggregate(n=t.count()).filter(lambda g: g.n > 1).count()
+    return int(con.execute(dupes)) == 0
