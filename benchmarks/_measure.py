@@ -10,9 +10,11 @@ peak over fork/exec and leaves the JVM out.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import threading
@@ -71,24 +73,52 @@ class PeakRSS:
         self._thread.join()
 
 
-def time_runs(run: Callable[[], T], repeat: int, warmup: int) -> tuple[list[float], T]:
-    """``warmup`` untimed calls, then ``repeat`` timed ones; the seconds of each and the last result."""
+def cpu_seconds() -> float:
+    """CPU time so far of every thread of this process and of its live children (Spark's JVM).
+
+    On a machine shared with other work it moves far less than wall time, so
+    ratios of CPU seconds are the steadier figures there.
+    """
+    import psutil
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    total = r.ru_utime + r.ru_stime
+    for c in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            t = c.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+@dataclasses.dataclass
+class Timings:
+    """Wall and CPU seconds of each timed call."""
+
+    wall: list[float]
+    cpu: list[float]
+
+
+def time_runs(run: Callable[[], T], repeat: int, warmup: int) -> tuple[Timings, T]:
+    """``warmup`` untimed calls, then ``repeat`` timed ones: their wall and CPU seconds, the last result."""
     for _ in range(warmup):
         run()
-    times: list[float] = []
+    t = Timings([], [])
     result: Any = None
     for _ in range(max(repeat, 1)):
-        t0 = time.perf_counter()
+        w, c = time.perf_counter(), cpu_seconds()
         result = run()
-        times.append(time.perf_counter() - t0)
-    return times, result
+        t.wall.append(time.perf_counter() - w)
+        t.cpu.append(cpu_seconds() - c)
+    return t, result
 
 
-def measured(times: list[float], mem: PeakRSS) -> dict[str, Any]:
-    """The fields every measurement reports: best seconds, all of them, memory."""
+def measured(t: Timings, mem: PeakRSS) -> dict[str, Any]:
+    """The fields every measurement reports: best wall and CPU seconds, all of them, memory."""
     return {
-        "seconds": min(times),
-        "all_seconds": [round(s, 3) for s in times],
+        "seconds": min(t.wall),
+        "cpu_seconds": round(min(t.cpu), 3),
+        "all_seconds": [round(s, 3) for s in t.wall],
+        "all_cpu_seconds": [round(s, 3) for s in t.cpu],
         "rss_after_imports_mb": round(mem.base_mb),
         "peak_rss_mb": round(mem.peak_mb),
     }

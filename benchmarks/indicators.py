@@ -268,10 +268,10 @@ def _child(impl: str, figure: str, store: Path, out: Path, repeat: int, warmup: 
 
     run = RUNNERS[(impl, figure)]
     with PeakRSS() as mem:
-        times, result = time_runs(lambda: run(store), repeat, warmup)
+        timings, result = time_runs(lambda: run(store), repeat, warmup)
     frame = to_pandas(result)
     frame.to_parquet(out, index=False)
-    return {"impl": impl, "figure": figure, **measured(times, mem), "rows": len(frame)}
+    return {"impl": impl, "figure": figure, **measured(timings, mem), "rows": len(frame)}
 
 
 def _spawn(impl: str, figure: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[str, Any]:

@@ -203,10 +203,10 @@ def _child(impl: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[
 
     run = RUNNERS[impl]
     with PeakRSS() as mem:
-        times, result = time_runs(lambda: run(store), repeat, warmup)
+        timings, result = time_runs(lambda: run(store), repeat, warmup)
     frame = to_pandas(result)
     frame.to_parquet(out, index=False)
-    return {"impl": impl, **measured(times, mem), "rows": len(frame)}
+    return {"impl": impl, **measured(timings, mem), "rows": len(frame)}
 
 
 def _spawn(impl: str, store: Path, out: Path, repeat: int, warmup: int) -> dict[str, Any]:
