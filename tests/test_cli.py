@@ -6,7 +6,9 @@ what a user sees on stdout/stderr and the exit code.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -151,6 +153,39 @@ def test_works_of_a_mobility_cell(tmp_path):
     # A2's JP→FR return of 2016 is at age 6: in --stage mid, not early.
     assert listed("--move-kind", "return", "--stage", "mid") == ["W12"]
     assert listed("--move-kind", "return", "--stage", "early") == ["W26"]
+
+
+@pytest.mark.spark
+def test_works_on_spark_prints_what_duckdb_prints(tmp_path):
+    """`kakehashi works --engine spark` (issue 6 point 1) gives the DuckDB output, byte for byte.
+
+    In-process (Typer's CliRunner), so the run's shared Spark session serves it instead of a JVM
+    started per command. test_collaboration's store: JP's works are W1 (JP–US, fractional 1/2),
+    W2 (two JP authors, 1), W3 (JP–DE–US, 1/4) and W5 (JP alone, 1); W4 has no country.
+    """
+    from typer.testing import CliRunner
+
+    from kakehashi.cli import _register, app
+    from test_collaboration import AFFILIATIONS, INSTITUTIONS, WORKS
+
+    if not app.registered_commands:
+        _register()
+    s = tmp_path / "s"
+    build_store(s, works=[dict(w) for w in WORKS], affiliations=AFFILIATIONS, institutions=INSTITUTIONS)
+    args = ["works", "--store", str(s), "--country", "JP", "--counting", "fractional", "--format", "csv"]
+    out = {}
+    for engine in ("duckdb", "spark"):
+        r = CliRunner().invoke(app, [*args, "--engine", engine])
+        assert r.exit_code == 0, (engine, r.output, r.exception)
+        out[engine] = r.stdout
+    rows = list(csv.DictReader(io.StringIO(out["duckdb"])))
+    assert sorted((r["work_id"], float(r["weight"])) for r in rows) == [
+        ("W1", 0.5),
+        ("W2", 1.0),
+        ("W3", 0.25),
+        ("W5", 1.0),
+    ]
+    assert out["spark"] == out["duckdb"]
 
 
 @pytest.mark.parametrize(
