@@ -2,8 +2,11 @@
 
 Every expected number is worked out in the comments from the careers below.
 The hand-made store is built once per module; the flows, origin–destination
-and classes run on DuckDB and Spark (the ``engine`` fixture), the rule-by-rule
-checks of the per-author pipeline on DuckDB only, to keep Spark cheap.
+and classes (over all years and over a period), and the careers from author
+entities, run on DuckDB and Spark (the ``engine`` fixture); the rule-by-rule
+checks of the per-author pipeline and the variations of the flows (visit
+threshold, stage, field, years) on DuckDB only, to keep Spark cheap — they
+change literals and filters of an expression the Spark tests run whole.
 """
 
 from __future__ import annotations
@@ -241,11 +244,11 @@ def test_od_and_classes_hand_worked(tables: Any) -> None:
     }
 
 
-def test_classes_over_a_period(duck: Any) -> None:
+def test_classes_over_a_period(tables: Any) -> None:
     # 2010–2012: A1 ends in DE (migrant); A2 is seen only in 2010, at home with a JP
     # work beside (traveller); A3 and A5 away only on visits, A6 a side affiliation
     # (travellers); A4 in the US at the period's end (migrant); A7 non-mobile.
-    cls = _by(mobility_classes(duck, Scope(years=(2010, 2012))), ["country", "class"])
+    cls = _by(mobility_classes(tables, Scope(years=(2010, 2012))), ["country", "class"])
     assert {k: r["n"] for k, r in cls.items()} == {
         ("CN", "non_mobile"): 1,
         ("FR", "traveller"): 1,
@@ -344,8 +347,8 @@ def test_stage_field_years_country(duck: Any) -> None:
     assert jp == {k: v for k, v in FLOWS.items() if k[0] == "JP" and k[1] in (2013, 2014)}
 
 
-def test_author_affiliations_source(duck: Any) -> None:
-    mv = careers.moves(duck, Scope(careers="author-affiliations")).to_pyarrow().to_pylist()
+def test_author_affiliations_source(tables: Any) -> None:
+    mv = careers.moves(tables, Scope(careers="author-affiliations")).to_pyarrow().to_pylist()
     # B1: 2011 US 2 (IUS1, IUS2), JP 1 → US; back in JP 2012: a 1-year visit.
     assert [(r["author_id"], r["from"], r["to"], r["year"], r["kind"]) for r in mv] == [
         ("B1", "JP", "US", 2011, "visit")
