@@ -1,9 +1,11 @@
 """institution-profile and institution-partners on hand-made works, and on a demo world (M-2, M-1).
 
 Every expected figure is worked out in the comments from the works below. The
-hand-made store is built once per module; the profile and the partners run on
-DuckDB and Spark (the ``engine`` fixture), the variations (percentiles,
---level root, one institution, years) on DuckDB only, to keep Spark cheap.
+hand-made store is built once per module; the profile, the partners and the
+lineage roll-up (--level root, one query) run on DuckDB and Spark (the
+``engine`` fixture), the other variations (percentiles, one institution,
+years, careers) on DuckDB only, to keep Spark cheap: a profile costs about 20 s
+on Spark on a shared 2-core machine.
 """
 
 from __future__ import annotations
@@ -246,21 +248,28 @@ def test_partners_ranked_by_works_and_by_their_pp_top10(tables: Any) -> None:
     assert list(next(iter(got.values()))) == list(PARTNER_COLUMNS)
 
 
+# Rolled up, IJA has W1 W2 W4 W7 W8 W9 W12: IUA (W1) 1, IDA (W7, W12) 2; IJB (W2, W8) is
+# Japanese, no partner. pp_top10: IDA 0.1, IUA 0.15 → by pp_top10 IUA 1, IDA 2.
+ROLLED_UP_PARTNERS = {"IDA": (2, 1, 2), "IUA": (1, 2, 1)}
+
+
+def _rolled_up_partners(t: Any, institution: str) -> dict[str, tuple[Any, ...]]:
+    scope = Scope(institution=institution, level="root", min_works_ranked=2)
+    got = _by(institution_partners(t, scope), "partner_id")
+    assert {r["institution_id"] for r in got.values()} == {"IJA"}
+    return {p: (r["n_ab"], r["rank_by_works"], r["rank_by_pp_top10"]) for p, r in got.items()}
+
+
 def test_partners_of_a_university_with_its_centre(duck: Any) -> None:
     # As assigned, IJA's works W1 W4 have one partner abroad: IUA (W1).
     got = _by(institution_partners(duck, Scope(institution="IJA", min_works_ranked=2)), "partner_id")
     assert {p: r["n_ab"] for p, r in got.items()} == {"IUA": 1}
-    # Rolled up, IJA has W1 W2 W4 W7 W8 W9 W12: IUA (W1) 1, IDA (W7, W12) 2; IJB (W2, W8) is
-    # Japanese, no partner. pp_top10: IDA 0.1, IUA 0.15 → by pp_top10 IUA 1, IDA 2.
-    for x in ("IJA", "IJC"):  # the centre's id selects its university under --level root
-        got = _by(
-            institution_partners(duck, Scope(institution=x, level="root", min_works_ranked=2)), "partner_id"
-        )
-        assert {p: (r["n_ab"], r["rank_by_works"], r["rank_by_pp_top10"]) for p, r in got.items()} == {
-            "IDA": (2, 1, 2),
-            "IUA": (1, 2, 1),
-        }
-        assert {r["institution_id"] for r in got.values()} == {"IJA"}
+    assert _rolled_up_partners(duck, "IJA") == ROLLED_UP_PARTNERS
+
+
+def test_the_centres_id_selects_its_university_rolled_up(tables: Any) -> None:
+    # --level root on both engines, one query: the lineage roll-up of partners and profile alike.
+    assert _rolled_up_partners(tables, "IJC") == ROLLED_UP_PARTNERS
 
 
 def test_partners_of_every_institution_of_a_country(duck: Any) -> None:
