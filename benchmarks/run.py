@@ -633,7 +633,12 @@ def targets(sizes: dict[int, dict[str, Any]], exps: dict[str, Any]) -> list[dict
 
 
 def per_vcpu(sizes: dict[int, dict[str, Any]], cpus: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Throughput per vCPU at the largest size measured, and what the full snapshot would cost."""
+    """Cost per vCPU at the largest size measured, and what the full snapshot would cost.
+
+    ``vcpu_*`` charge wall seconds × every vCPU of the machine (what renting it costs, an upper
+    bound on a shared machine); ``cpu_*`` the CPU seconds the process and its children used (a
+    lower bound: the cores it kept busy).
+    """
     out: dict[str, Any] = {
         "assumptions": {
             "snapshot_works": args.snapshot_works,
@@ -643,39 +648,52 @@ def per_vcpu(sizes: dict[int, dict[str, Any]], cpus: int, args: argparse.Namespa
             "scaling": "linear in works (or in gzipped bytes) from the largest size measured",
         }
     }
+    usd = args.price_per_vcpu_hour
     ing = [(n, s["ingest"]) for n, s in sorted(sizes.items()) if "mb_gz" in s.get("ingest", {})]
     if ing:
         n, i = ing[-1]
         for engine in ("kakehashi_duckdb", "kakehashi_spark"):
-            if "seconds" not in i.get(engine, {}):
+            m = i.get(engine, {})
+            if "seconds" not in m:
                 continue
-            mbs = i["mb_gz"] / i[engine]["seconds"] / cpus
-            wps = i[engine]["works"] / i[engine]["seconds"] / cpus
-            by_bytes = args.snapshot_gb * 1000 / mbs / 3600
-            by_works = args.snapshot_works / wps / 3600
-            vh = max(by_bytes, by_works)
+            vcpu_s, cpu_s = m["seconds"] * cpus, m["cpu_seconds"]
+            by_bytes = args.snapshot_gb * 1000 / i["mb_gz"] * vcpu_s / 3600
+            by_works = args.snapshot_works / m["works"] * vcpu_s / 3600
+            cpu_by_bytes = args.snapshot_gb * 1000 / i["mb_gz"] * cpu_s / 3600
+            cpu_by_works = args.snapshot_works / m["works"] * cpu_s / 3600
+            vh, ch = max(by_bytes, by_works), max(cpu_by_bytes, cpu_by_works)
             out[f"ingest/{engine}"] = {
                 "from_works": n,
-                "mb_gz_per_s_per_vcpu": round(mbs, 3),
-                "works_per_s_per_vcpu": round(wps, 1),
-                "vcpu_hours_by_bytes": round(by_bytes),
-                "vcpu_hours_by_works": round(by_works),
-                "vcpu_hours": round(vh),
-                "usd": round(vh * args.price_per_vcpu_hour),
+                "mb_gz": i["mb_gz"],
+                "seconds": m["seconds"],
+                "cpu_seconds": cpu_s,
+                "mb_gz_per_vcpu_second": round(i["mb_gz"] / vcpu_s, 3),
+                "works_per_vcpu_second": round(m["works"] / vcpu_s, 1),
+                "vcpu_hours_by_bytes": round(by_bytes, 1),
+                "vcpu_hours_by_works": round(by_works, 1),
+                "vcpu_hours": round(vh, 1),
+                "usd": round(vh * usd, 2),
+                "cpu_hours": round(ch, 1),
+                "usd_cpu": round(ch * usd, 2),
             }
     figs: dict[str, Any] = {}
     for n, s in sorted(sizes.items()):
         for figure in FIGURES:
+            f = s.get("figures", {}).get(figure, {})
             for impl in ("kakehashi", "kakehashi_spark"):
-                sec = s.get("figures", {}).get(figure, {}).get("seconds", {}).get(impl)
-                if sec:
-                    vcpu_s_per_m = sec * cpus / (n / 1e6)
-                    vh = vcpu_s_per_m * args.snapshot_works / 1e6 / 3600
+                sec, cpu = f.get("seconds", {}).get(impl), f.get("cpu_seconds", {}).get(impl)
+                if sec and cpu:
+                    per_m, cpu_per_m = sec * cpus / (n / 1e6), cpu / (n / 1e6)
+                    vh = per_m * args.snapshot_works / 1e6 / 3600
+                    ch = cpu_per_m * args.snapshot_works / 1e6 / 3600
                     figs[f"{figure}/{impl}"] = {
                         "from_works": n,
-                        "vcpu_seconds_per_million_works": round(vcpu_s_per_m, 2),
+                        "vcpu_seconds_per_million_works": round(per_m, 2),
+                        "cpu_seconds_per_million_works": round(cpu_per_m, 2),
                         "vcpu_hours": round(vh, 2),
-                        "usd": round(vh * args.price_per_vcpu_hour, 2),
+                        "usd": round(vh * usd, 2),
+                        "cpu_hours": round(ch, 2),
+                        "usd_cpu": round(ch * usd, 2),
                     }
     out["indicators"] = figs
     return out
