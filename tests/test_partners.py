@@ -189,10 +189,8 @@ def test_partner_institutions(tables):
     )
 
 
-def test_partner_institutions_rolled_up(store):
-    # DuckDB only: the roll-up adds one join to the expression checked on both engines above.
-    t = open_store(store, "duckdb")
-    got = by(partners(t, Scope(country="JP", years=YEARS, level="institution"), roll_up=True))
+def test_partner_institutions_rolled_up(tables):
+    got = by(partners(tables, Scope(country="JP", years=YEARS, level="institution"), roll_up=True))
     # IU2 → IU3 (Harvard University), ID1 → ID2 (Max Planck Society).
     assert set(got) == {"IU1", "IU3", "ID2", "IG1"}
     # Harvard: works with IU2 or IU3 = W2 W4 W7 → n_b 3; with JP: W2 W4 → n_ab 2;
@@ -206,6 +204,7 @@ def test_partner_institutions_rolled_up(store):
 
 
 def test_partners_without_years_span_the_data(store):
+    # DuckDB only: the span comes from the data as growth's does (both engines in test_collaboration).
     t = open_store(store, "duckdb")
     got = by(partners(t, Scope(country="JP")))
     # With W13 (2017, JP–US) in: n_ab(US) = 7; span 2017 → 2020, US 1 → 3: 3^(1/3) − 1.
