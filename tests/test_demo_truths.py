@@ -1,7 +1,9 @@
 """The indicators recover what the demo world planted (issue 3 acceptance, S-4).
 
 The generator writes its plan to the store's ``truth/``; here kakehashi's own
-indicators — not a re-implementation — must find it again.
+indicators — not a re-implementation — must find it again. DuckDB only: this
+checks the data; the engines are compared on a demo world in
+test_engines_parity (the S-4 headline, the same collaboration and growth).
 """
 
 from __future__ import annotations
