@@ -632,6 +632,15 @@ def targets(sizes: dict[int, dict[str, Any]], exps: dict[str, Any]) -> list[dict
     return res
 
 
+def _priced(vcpu_hours: float, cpu_hours: float, usd_per_hour: float) -> dict[str, float]:
+    return {
+        "vcpu_hours": round(vcpu_hours, 2),
+        "usd": round(vcpu_hours * usd_per_hour, 2),
+        "cpu_hours": round(cpu_hours, 2),
+        "usd_cpu": round(cpu_hours * usd_per_hour, 2),
+    }
+
+
 def per_vcpu(sizes: dict[int, dict[str, Any]], cpus: int, args: argparse.Namespace) -> dict[str, Any]:
     """Cost per vCPU at the largest size measured, and what the full snapshot would cost.
 
@@ -671,10 +680,7 @@ def per_vcpu(sizes: dict[int, dict[str, Any]], cpus: int, args: argparse.Namespa
                 "works_per_vcpu_second": round(m["works"] / vcpu_s, 1),
                 "vcpu_hours_by_bytes": round(by_bytes, 1),
                 "vcpu_hours_by_works": round(by_works, 1),
-                "vcpu_hours": round(vh, 1),
-                "usd": round(vh * usd, 2),
-                "cpu_hours": round(ch, 1),
-                "usd_cpu": round(ch * usd, 2),
+                **_priced(vh, ch, usd),
             }
     figs: dict[str, Any] = {}
     for n, s in sorted(sizes.items()):
@@ -690,10 +696,7 @@ def per_vcpu(sizes: dict[int, dict[str, Any]], cpus: int, args: argparse.Namespa
                         "from_works": n,
                         "vcpu_seconds_per_million_works": round(per_m, 2),
                         "cpu_seconds_per_million_works": round(cpu_per_m, 2),
-                        "vcpu_hours": round(vh, 2),
-                        "usd": round(vh * usd, 2),
-                        "cpu_hours": round(ch, 2),
-                        "usd_cpu": round(ch * usd, 2),
+                        **_priced(vh, ch, usd),
                     }
     out["indicators"] = figs
     return out
