@@ -16,6 +16,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import ibis
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -113,6 +115,71 @@ def test_within_one_ingest_a_tie_goes_to_the_later_record(tmp_path):
     with s.transaction({"kind": "t"}) as tx:
         tx.add("works", rows_to_arrow("works", same_day))
     assert [r["title"] for r in s.read_arrow("works").to_pylist()] == ["second"]
+
+
+def test_rows_merged_from_duckdb_tables_give_the_store_staged_rows_give(tmp_path):
+    # Transaction.merge (the DuckDB ingest's way in) against tx.add (staged Parquet), on the
+    # cases above: a first ingest with a key twice (tie → the later record), then newer and
+    # older versions of stored works whose children follow the winner.
+    first = works(("W1", "old", 1), ("W2", "keep", 1), ("W3", "first", 1), ("W3", "second", 1))
+    first_aff = [
+        {"work_id": "W1", "author_seq": 0, "country_code": "JP"},
+        {"work_id": "W2", "author_seq": 0, "country_code": "US"},
+        {"work_id": "W3", "author_seq": 0, "country_code": "KR"},  # of "first": loses with it
+        {"work_id": "W3", "author_seq": 0, "country_code": "CN"},  # of "second"
+    ]
+    second = works(("W1", "new", 5), ("W2", "stale", 1))
+    second[1]["updated_date"] = dt.datetime(2023, 1, 1)
+    second_aff = [
+        {"work_id": "W1", "author_seq": 0, "country_code": "DE"},
+        {"work_id": "W2", "author_seq": 0, "country_code": "CN"},
+    ]
+    rounds = [
+        {"works": rows_to_arrow("works", first), "affiliations": rows_to_arrow("affiliations", first_aff)},
+        {"works": rows_to_arrow("works", second), "affiliations": rows_to_arrow("affiliations", second_aff)},
+    ]
+    for r, versions in zip(rounds, [[0, 1, 2, 3], [0, 1]], strict=True):
+        aff = r["affiliations"]
+        r["affiliations"] = aff.set_column(aff.schema.get_field_index("_version"), "_version",
+                                           pa.array(versions, pa.int64()))  # fmt: skip
+    stores = {}
+    for how in ("staged", "merged"):
+        s = stores[how] = Store.open(tmp_path / how, create=True)
+        for i, tables in enumerate(rounds):
+            with s.transaction({"kind": "t", "round": i}) as tx:
+                if how == "staged":
+                    for name, t in tables.items():
+                        tx.add(name, t)
+                else:
+                    con = ibis.duckdb.connect()
+                    tx.merge(
+                        con, {n: _duckdb_table(con, tmp_path / f"{i}-{n}", t) for n, t in tables.items()}
+                    )
+    assert snapshot(stores["merged"]) == snapshot(stores["staged"])
+    got = {r["work_id"]: r["title"] for r in stores["merged"].read_arrow("works").to_pylist()}
+    assert got == {"W1": "new", "W2": "keep", "W3": "second"}
+    aff = sorted(
+        (r["work_id"], r["country_code"]) for r in stores["merged"].read_arrow("affiliations").to_pylist()
+    )
+    assert aff == [("W1", "DE"), ("W2", "US"), ("W3", "CN")]
+
+
+def _duckdb_table(con: ibis.BaseBackend, path: Path, rows: pa.Table) -> ibis.Table:
+    """``rows`` as a temporary table of ``con`` (by way of a Parquet file)."""
+    pq.write_table(rows, path.with_suffix(".parquet"))
+    return con.create_table(path.name, con.read_parquet(path.with_suffix(".parquet")), temp=True)
+
+
+def test_a_table_is_staged_or_merged_not_both(tmp_path):
+    s = Store.open(tmp_path / "s", create=True)
+    con = ibis.duckdb.connect()
+    aff = rows_to_arrow("affiliations", [{"work_id": "W1", "author_seq": 0, "country_code": "JP"}])
+    with pytest.raises(ValueError, match="works"), s.transaction({"kind": "t"}) as tx:
+        tx.merge(
+            con, {"works": _duckdb_table(con, tmp_path / "w", rows_to_arrow("works", works(("W1", "a", 1))))}
+        )
+        tx.add("affiliations", aff)  # a child of works, which was merged already
+    assert not (s.path / "works").exists()
 
 
 def test_same_ingest_twice_changes_nothing(tmp_path):

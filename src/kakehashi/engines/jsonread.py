@@ -28,7 +28,7 @@ from ibis.backends.sql.datatypes import DuckDBType
 if TYPE_CHECKING:
     from kakehashi.settings import Settings
 
-__all__ = ["RawFile", "ReadFailed", "load_raw", "workspace"]
+__all__ = ["RawFile", "ReadFailed", "drop_temp_tables", "load_raw", "workspace"]
 
 # Big enough for a work with thousands of authors; DuckDB's default is 16 MB.
 _MAX_OBJECT = 256 * 1024 * 1024
@@ -127,6 +127,15 @@ def load_raw(
     except duckdb.Error as exc:
         raise ReadFailed(files, str(exc)) from exc
     return int(_scalar(raw, f'SELECT count(*) FROM "{table}"')) - before
+
+
+def drop_temp_tables(con: ibis.BaseBackend, keep: set[str]) -> None:
+    """Drop the temporary tables of the workspace ``con`` but those named in ``keep``."""
+    raw: duckdb.DuckDBPyConnection = con.con
+    names = [r[0] for r in raw.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+    for name in names:
+        if name not in keep:
+            raw.execute(f'DROP TABLE temp."{name}"').fetchall()
 
 
 def _scalar(raw: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:

@@ -17,6 +17,7 @@ same rows always give the same files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import ibis
@@ -27,7 +28,7 @@ from kakehashi.engines import duckdb as duck
 from kakehashi.model import tables as model
 from kakehashi.store.store import Store
 
-__all__ = ["merge_into"]
+__all__ = ["family", "merge_into", "merge_tables"]
 
 
 def _cast(t: ir.Table, spec: model.TableSpec, extra: dict[str, str]) -> ir.Table:
@@ -46,26 +47,48 @@ def _has_rows(folder: Path) -> bool:
 def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) -> dict[str, int]:
     """Write the merged version of every table touched by ``staged`` into ``out/<table>/``.
 
-    Returns the row count of each table written.
+    ``staged`` names the folders of ``staged_root`` that hold Parquet files of
+    new rows. Returns the row count of each table written.
     """
     con = duck.connect()
-    touched_roots = sorted({model.spec(n).parent or n for n in staged if not model.spec(n).reference})
+    try:
+        new = {}
+        for name in staged:
+            d = staged_root / name
+            if not model.spec(name).reference and d.is_dir() and any(d.glob("*.parquet")):
+                new[name] = duck.read_parquet(con, d)
+        return merge_tables(con, store, new, out)
+    finally:
+        con.disconnect()
+
+
+def family(name: str) -> str:
+    """The root table whose merge writes ``name`` (itself, for a root)."""
+    return model.spec(name).parent or name
+
+
+def merge_tables(
+    con: ibis.BaseBackend, store: Store, new: Mapping[str, ir.Table], out: Path
+) -> dict[str, int]:
+    """:func:`merge_into` for new rows held as tables of the DuckDB connection ``con``.
+
+    ``new`` maps table names to their new rows, with ``_version`` as
+    :meth:`~kakehashi.store.Transaction.staged_dir` says. Returns the row
+    count of each table written.
+    """
+    touched_roots = sorted({family(n) for n in new})
     rows: dict[str, int] = {}
 
     def stored(name: str) -> ir.Table | None:
         d = store.table_dir(name)
         return duck.read_parquet(con, d) if store.has_table(name) and _has_rows(d) else None
 
-    def new(name: str) -> ir.Table | None:
-        d = staged_root / name
-        return duck.read_parquet(con, d) if d.is_dir() and any(d.glob("*.parquet")) else None
-
     for root_name in touched_roots:
         root = model.spec(root_name)
         key = list(root.key)
         order = [ibis.desc(c) for c in root.order_by] + [ibis.desc("_new"), ibis.desc("_version")]
         parts = []
-        new_root = new(root_name)
+        new_root = new.get(root_name)
         old_root = stored(root_name)
         if new_root is not None:
             parts.append(_cast(new_root, root, {"_version": "int64"}).mutate(_new=ibis.literal(1, "int8")))
@@ -79,7 +102,7 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
             # Only children were staged (no root rows): nothing can win; keep what is stored.
             continue
         if len(parts) == 1 and _unique(con, parts[0], key):
-            winners = parts[0]  # read twice, straight from its Parquet
+            winners = parts[0]  # read twice, as it is
         else:
             both = ibis.union(*parts) if len(parts) > 1 else parts[0]
             # Nulls sort last under DESC in DuckDB and Spark alike; a null version loses.
@@ -93,7 +116,7 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
         new_won = winners.filter(winners._new == 1).select(*key, "_version")
         for kid in model.children_of(root_name):
             kid_parts = []
-            nk = new(kid.name)
+            nk = new.get(kid.name)
             if nk is not None:
                 nk = _cast(nk, kid, {"_version": "int64"})
                 kid_parts.append(nk.semi_join(new_won, [*key, "_version"]).select(*kid.columns))
@@ -105,7 +128,6 @@ def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) ->
                 continue
             merged = ibis.union(*kid_parts) if len(kid_parts) > 1 else kid_parts[0]
             rows[kid.name] = duck.write_parquet(con, merged.order_by(list(kid.key)), out / kid.name)
-    con.disconnect()
     return rows
 
 

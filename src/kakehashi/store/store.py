@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,7 @@ class Transaction:
         (self.dir / "staged").mkdir(parents=True)
         self._parts: dict[str, int] = {}
         self._folders: set[str] = set()
+        self._merged: dict[str, int] = {}
         self.synthetic = bool(source.get("synthetic", False))
 
     def staged_dir(self, name: str) -> Path:
@@ -264,14 +265,38 @@ class Transaction:
         self._parts[name] = n + 1
         pq.write_table(rows, self.staged_dir(name) / f"part-{n:05d}.parquet")
 
+    def merge(self, con: Any, tables: Mapping[str, Any]) -> dict[str, int]:
+        """Merge new rows held as tables of the DuckDB connection ``con`` (Ibis) now.
+
+        The other way in, for a producer that has its rows in DuckDB already:
+        nothing is staged and read back. ``tables`` are as :meth:`staged_dir`
+        describes (``_version`` columns); the merged tables are written aside
+        at once and swapped in at commit with the rest. A root table and its
+        children come one way or the other, not both. Returns the rows written
+        per table.
+        """
+        from kakehashi.store.merge import family, merge_tables
+
+        again = {family(n) for n in tables} & {family(n) for n in self._merged}
+        if again:
+            raise ValueError(f"tables of {sorted(again)} were merged already in this transaction")
+        rows = merge_tables(con, self.store, tables, self.dir)
+        self._merged.update(rows)
+        return rows
+
     def _commit(self) -> None:
         from kakehashi.model.reference import reference_tables
-        from kakehashi.store.merge import merge_into
+        from kakehashi.store.merge import family, merge_into
 
         staged_root = self.dir / "staged"
         staged = sorted(p.name for p in staged_root.iterdir() if any(p.glob("*.parquet")))
+        both = {family(n) for n in staged} & {family(n) for n in self._merged}
+        if both:
+            raise ValueError(f"tables of {sorted(both)} were both staged and merged; use one way")
         out = self.dir
-        rows = merge_into(self.store, staged_root, staged, out)
+        rows = dict(self._merged)
+        if staged:
+            rows.update(merge_into(self.store, staged_root, staged, out))
         written = sorted(rows)
         # Reference tables come with the package; every store carries the current ones.
         for name, tbl in reference_tables().items():
