@@ -2,10 +2,11 @@
 
 Only the columns the ingest needs are parsed, given explicitly (``columns=``)
 from the engine-agnostic schemas of :mod:`kakehashi.ingest.rawschema`: no
-schema inference, and every other key is skipped. The parse lands once in a
-temporary DuckDB table per entity — in a workspace connection whose
-``temp_directory`` lets it spill to disk — and the ingest derives every store
-table from there with Ibis expressions.
+schema inference, and every other key is skipped. The parse lands once in
+DuckDB tables, one per file, files parsed side by side (a view per entity
+unites them) — in a workspace connection whose ``temp_directory`` lets it
+spill to disk — and the ingest derives every store table from there with
+Ibis expressions.
 
 Each row gets the bookkeeping the store's merge needs: ``_source_path``,
 ``_source_line`` (1-based record number in the file; the line number for a
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +103,13 @@ def load_raw(
     *,
     ignore_errors: bool = False,
 ) -> int:
-    """Parse ``files`` into the temporary table ``table`` (created if new); return the rows added.
+    """Parse ``files`` into the temporary view ``table`` (created if new); return the rows added.
+
+    Each file is parsed by a statement of its own into a table of its own
+    (``table__0``, ``table__1``, …; the view is their union), and as many such
+    statements run at once as DuckDB has threads: a gzipped file is read by
+    one thread, and a statement reading several files in order (which the
+    record numbers need) would read them one after the other.
 
     Raises :class:`ReadFailed` when DuckDB cannot read one of them (bad JSON,
     a truncated gzip, a record of the wrong shape); nothing is added then.
@@ -109,33 +117,57 @@ def load_raw(
     if not files:
         return 0
     raw: duckdb.DuckDBPyConnection = con.con
-    union = " UNION ALL ".join(_select_sql(i, f, schema, ignore_errors) for i, f in enumerate(files))
-    params: dict[str, Any] = {}
-    for i, f in enumerate(files):
-        params[f"f{i}"] = f.path
-        params[f"s{i}"] = f.source_path
-        params[f"b{i}"] = f.version_base
-    exists = bool(
-        _scalar(raw, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $t", {"t": table})
-    )
-    before = int(_scalar(raw, f'SELECT count(*) FROM "{table}"')) if exists else 0
+    parts = _parts(raw, table)
+    names = [f"{table}__{len(parts) + i}" for i in range(len(files))]
+
+    def parse(i: int) -> None:
+        f = files[i]
+        params = {f"f{i}": f.path, f"s{i}": f.source_path, f"b{i}": f.version_base}
+        sql = f'CREATE TABLE "{names[i]}" AS {_select_sql(i, f, schema, ignore_errors)}'
+        cur = raw.cursor()  # a connection of its own: DuckDB runs one statement per connection
+        try:
+            cur.execute(sql, params).fetchall()
+        finally:
+            cur.close()
+
+    workers = min(len(files), int(_scalar(raw, "SELECT current_setting('threads')")))
     try:
-        if exists:
-            raw.execute(f'INSERT INTO "{table}" {union}', params).fetchall()
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(parse, range(len(files))))
         else:
-            raw.execute(f'CREATE TEMP TABLE "{table}" AS {union}', params).fetchall()
+            for i in range(len(files)):
+                parse(i)
     except duckdb.Error as exc:
+        for name in names:
+            raw.execute(f'DROP TABLE IF EXISTS "{name}"').fetchall()
         raise ReadFailed(files, str(exc)) from exc
-    return int(_scalar(raw, f'SELECT count(*) FROM "{table}"')) - before
+    union = " UNION ALL ".join(f'SELECT * FROM "{n}"' for n in parts + names)
+    raw.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS {union}').fetchall()
+    return sum(int(_scalar(raw, f'SELECT count(*) FROM "{n}"')) for n in names)
+
+
+def _parts(raw: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The tables already parsed for ``table``, in the order they were made."""
+    rows = raw.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND starts_with(table_name, $p)",
+        {"p": f"{table}__"},
+    ).fetchall()
+    return sorted((r[0] for r in rows), key=lambda n: int(n.rsplit("__", 1)[1]))
 
 
 def drop_temp_tables(con: ibis.BaseBackend, keep: set[str]) -> None:
-    """Drop the temporary tables of the workspace ``con`` but those named in ``keep``."""
+    """Drop the views and tables of the workspace ``con`` (raw parses, intermediates) but ``keep``."""
     raw: duckdb.DuckDBPyConnection = con.con
-    names = [r[0] for r in raw.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
-    for name in names:
+    for (name,) in raw.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
+    ).fetchall():
         if name not in keep:
-            raw.execute(f'DROP TABLE temp."{name}"').fetchall()
+            raw.execute(f'DROP VIEW temp."{name}"').fetchall()
+    tables = raw.execute("SELECT table_name, temporary FROM duckdb_tables() WHERE NOT internal").fetchall()
+    for name, temporary in tables:
+        if name not in keep:
+            raw.execute(f'DROP TABLE {"temp" if temporary else "main"}."{name}"').fetchall()
 
 
 def _scalar(raw: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:
