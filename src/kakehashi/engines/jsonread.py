@@ -58,7 +58,9 @@ class ReadFailed(Exception):
 def workspace(settings: Settings | None, temp_dir: Path) -> ibis.BaseBackend:
     """An in-memory DuckDB (through Ibis) that spills to ``temp_dir``."""
     Path(temp_dir).mkdir(parents=True, exist_ok=True)
-    kw: dict[str, Any] = {"temp_directory": str(temp_dir), "preserve_insertion_order": True}
+    # Insertion order is kept only while parsing (load_raw), where record numbers need
+    # it; every later step orders explicitly, and without it DuckDB runs more in parallel.
+    kw: dict[str, Any] = {"temp_directory": str(temp_dir), "preserve_insertion_order": False}
     if settings is not None:
         if settings.duckdb_memory_limit:
             kw["memory_limit"] = settings.duckdb_memory_limit
@@ -131,6 +133,9 @@ def load_raw(
             cur.close()
 
     workers = min(len(files), int(_scalar(raw, "SELECT current_setting('threads')")))
+    # row_number() OVER () numbers the records in the order the file gives them only so.
+    was = bool(_scalar(raw, "SELECT current_setting('preserve_insertion_order')"))
+    raw.execute("SET preserve_insertion_order = true").fetchall()
     try:
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
@@ -142,6 +147,8 @@ def load_raw(
         for name in names:
             raw.execute(f'DROP TABLE IF EXISTS "{name}"').fetchall()
         raise ReadFailed(files, str(exc)) from exc
+    finally:
+        raw.execute(f"SET preserve_insertion_order = {str(was).lower()}").fetchall()
     union = " UNION ALL ".join(f'SELECT * FROM "{n}"' for n in parts + names)
     raw.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS {union}').fetchall()
     return sum(int(_scalar(raw, f'SELECT count(*) FROM "{n}"')) for n in names)
