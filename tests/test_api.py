@@ -219,8 +219,13 @@ def test_works_behind_a_mobility_cell(app: Any) -> None:
     assert works and all(r["year"] == best["year"] for r in works)
     early = get(app, f"/api/v1/works?{q}&stage=early").json()["rows"]
     assert {r["work_id"] for r in early} <= {r["work_id"] for r in works}
-    # The chart's click-through: the /works page of the same cell lists the first of them.
+    # The chart's click-through: the /works page of the same cell lists the first of them,
+    # and names the cell in the catalogue's words, not by parameter names.
     assert works[0]["work_id"] in get(app, f"/works?{q}").text
+    page = get(app, f"/works?{q}&stage=early").text
+    for words in ("渡航の種類", "移籍型渡航（移籍）", "移動元", "日本 (JP)", "キャリア段階", "若手"):
+        assert words in page, words
+    assert "<dt>move_kind</dt>" not in page and "<dt>stage</dt>" not in page
     # Nobody moves from JP to JP: an empty list, not an error.
     assert get(app, f"/api/v1/works?{q}&move_to=JP").json()["rows"] == []
 

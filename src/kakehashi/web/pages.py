@@ -248,6 +248,15 @@ def _cell_words(query: dict[str, Any], lang: str) -> list[tuple[str, str]]:
         elif k in ("institution", "partner_institution"):
             key = "column.partner_name" if k == "partner_institution" else "term.institution"
             out.append((t(key, lang), v))
+        elif k in ("move_from", "move_to"):
+            col = "column.from" if k == "move_from" else "column.to"
+            out.append((t(col, lang), f"{country_name(v, lang)} ({v})"))
+        elif k in ("move_kind", "mobility_class", "stage"):
+            group = {"move_kind": "kind", "mobility_class": "class", "stage": "stage"}[k]
+            out.append((t(f"column.{group}", lang), t(f"value.{group}.{v}", lang)))
+        elif k == "careers":
+            source = t(f"web.mobility.careers_{v.replace('-', '_')}", lang)
+            out.append((t("web.filter_careers", lang), source))
         elif k == "top":
             out.append((t("column.p_top10" if v == "top10" else "column.p_top1", lang), "✓"))
         else:
