@@ -238,3 +238,20 @@ def test_help_lists_the_commands():
     assert r.returncode == 0
     for cmd in ("ingest", "indicator", "works", "report", "serve", "demo"):
         assert cmd in r.stdout
+
+
+def test_partner_network_size_from_the_command_line(tmp_path):
+    # --network-top N keeps the focus country and its N top partners: at most N + 1 countries
+    # on the map, so at most (N + 1)·N / 2 pairs — 15 for N = 5; outside 5–50 it is refused.
+    from kakehashi.ingest.demo import build_demo
+    from kakehashi.store import Store
+
+    build_demo(Store.open(tmp_path / "s", create=True), works=2000, seed=3)
+    args = ["indicator", "partner-network", "--store", str(tmp_path / "s"), "--country", "JP"]
+    r = kk(*args, "--years", "2015-2024", "--network-top", "5", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    countries = {r["a"] for r in rows} | {r["b"] for r in rows}
+    assert 0 < len(rows) <= 15 and len(countries) <= 6 and "JP" in countries
+    bad = kk(*args, "--network-top", "4")
+    assert bad.returncode == 2 and "network_top 4" in bad.stderr
