@@ -25,7 +25,7 @@ import functools
 import itertools
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from kakehashi.engines.jsonread import RawFile, ReadFailed
 
 if TYPE_CHECKING:
     from kakehashi.settings import Settings
+    from kakehashi.store import Transaction
 
 __all__ = ["SparkWorkspace"]
 
@@ -122,7 +123,14 @@ class SparkWorkspace:
         self.con.to_parquet(expr, out)
         return self._view(name, [out])
 
-    def write(self, expr: ir.Table, folder: Path, stem: str) -> int:
+    def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
+        """Stage every table as Parquet for the transaction's merge (on DuckDB, at commit)."""
+        return {name: self._write_staged(expr, tx.staged_dir(name), "openalex") for name, expr in new.items()}
+
+    def staged(self, tx: Transaction, name: str) -> ir.Table:
+        return self._read_staged(tx.staged_dir(name), "openalex")
+
+    def _write_staged(self, expr: ir.Table, folder: Path, stem: str) -> int:
         """Write ``expr`` as ``folder/<stem>-NNNNN.parquet`` files; return the rows written."""
         out = self.dir / "out" / f"{stem}-{next(_names)}"
         self.con.to_parquet(expr, out, compression="zstd")
@@ -135,8 +143,8 @@ class SparkWorkspace:
         shutil.rmtree(out, ignore_errors=True)
         return rows
 
-    def read(self, folder: Path, stem: str) -> ir.Table:
-        """The Parquet files :meth:`write` put in ``folder``."""
+    def _read_staged(self, folder: Path, stem: str) -> ir.Table:
+        """The Parquet files :meth:`_write_staged` put in ``folder``."""
         return self._view(stem, sorted(folder.glob(f"{stem}-*.parquet")))
 
     def execute(self, expr: ir.Expr) -> Any:

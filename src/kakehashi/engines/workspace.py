@@ -3,12 +3,13 @@
 :func:`open_workspace` gives the same small interface on DuckDB (temporary
 tables in an in-memory database that spills to disk; the default) and on
 Spark (Parquet under the workspace folder, :mod:`kakehashi.engines.spark_json`),
-so :mod:`kakehashi.ingest.openalex` runs one code path on either.
+so :mod:`kakehashi.ingest.openalex` runs one code path on either; only how the
+new rows reach the store's transaction differs (:meth:`Workspace.stage`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from kakehashi.settings import Settings
+    from kakehashi.store import Transaction
 
 __all__ = ["DuckDBWorkspace", "Workspace", "open_workspace"]
 
@@ -38,9 +40,13 @@ class Workspace(Protocol):
 
     def keep(self, expr: ir.Table, name: str) -> ir.Table: ...
 
-    def write(self, expr: ir.Table, folder: Path, stem: str) -> int: ...
+    def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
+        """Give ``tx`` the new rows of every table; return the rows per table."""
+        ...
 
-    def read(self, folder: Path, stem: str) -> ir.Table: ...
+    def staged(self, tx: Transaction, name: str) -> ir.Table:
+        """The new rows of ``name`` that :meth:`stage` gave ``tx``."""
+        ...
 
     def execute(self, expr: ir.Expr) -> Any: ...
 
@@ -54,6 +60,7 @@ class DuckDBWorkspace:
 
     def __init__(self, settings: Settings | None, folder: Path):
         self.con = jsonread.workspace(settings, Path(folder) / "spill")
+        self._staged: dict[str, ir.Table] = {}
 
     def load_raw(
         self, table: str, files: Sequence[RawFile], schema: ibis.Schema, *, ignore_errors: bool = False
@@ -66,16 +73,18 @@ class DuckDBWorkspace:
     def keep(self, expr: ir.Table, name: str) -> ir.Table:
         return self.con.create_table(f"_{name}", expr, temp=True)
 
-    def write(self, expr: ir.Table, folder: Path, stem: str) -> int:
-        import pyarrow.parquet as pq
+    def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
+        """Merge now, in this connection, on its own temporary tables (:meth:`Transaction.merge`):
+        nothing is written to Parquet and read back but the merged tables."""
+        self._staged = {name: self.keep(expr, f"new_{name}") for name, expr in new.items()}
+        rows = {name: int(self.execute(t.count())) for name, t in self._staged.items()}
+        # The raw parse and the intermediates are done with: their memory goes to the merge.
+        jsonread.drop_temp_tables(self.con, keep={t.op().name for t in self._staged.values()})
+        tx.merge(self.con, self._staged)
+        return rows
 
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{stem}.parquet"
-        self.con.to_parquet(expr, str(target), compression="zstd")
-        return int(pq.ParquetFile(target).metadata.num_rows)
-
-    def read(self, folder: Path, stem: str) -> ir.Table:
-        return self.con.read_parquet(str(folder / f"{stem}.parquet"))
+    def staged(self, tx: Transaction, name: str) -> ir.Table:
+        return self._staged[name]
 
     def execute(self, expr: ir.Expr) -> Any:
         return self.con.execute(expr)

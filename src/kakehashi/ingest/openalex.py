@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 
 from kakehashi.engines import ENGINES, jsonread
-from kakehashi.engines.workspace import DuckDBWorkspace, Workspace, open_workspace
+from kakehashi.engines.workspace import Workspace, open_workspace
 from kakehashi.errors import ConfigError, MalformedInputError
 from kakehashi.ingest import IngestReport, NullProgress, Progress
 from kakehashi.ingest.diagnose import diagnose, line_of_record, readable_part
@@ -168,35 +168,12 @@ def _run(
         report.notes.append("no records found; the store's tables are unchanged")
         return {"min": None, "max": None}
 
-    staged = _stage(ws, normalise(raw, cache=ws.keep), report, tx)
+    report.rows.update(ws.stage(normalise(raw, cache=ws.keep), tx))
     if "works" in raw:
-        n, unplaced = works_summary(staged["works"], staged["affiliations"])
+        n, unplaced = works_summary(ws.staged(tx, "works"), ws.staged(tx, "affiliations"))
         report.works = int(ws.execute(n))
         report.works_without_country = int(ws.execute(unplaced))
     return {"min": _iso(min(spans, default=None)), "max": _iso(max(spans, default=None))}
-
-
-def _stage(ws: Workspace, new: dict[str, ir.Table], report: IngestReport, tx: Any) -> dict[str, ir.Table]:
-    """Give ``tx`` the new rows of every table (counted in ``report.rows``); return the new
-    works and affiliations as ``ws`` reads them (for :func:`works_summary`).
-
-    On Spark they are staged as Parquet for the transaction's merge. On DuckDB
-    the merge runs now, in the workspace, on its own temporary tables: nothing
-    is written to Parquet and read back but the merged tables.
-    """
-    if isinstance(ws, DuckDBWorkspace):
-        kept = {name: ws.keep(expr, f"new_{name}") for name, expr in new.items()}
-        for name, t in kept.items():
-            report.rows[name] = int(ws.execute(t.count()))
-        # The raw parse and the intermediates are done with: their memory goes to the merge.
-        jsonread.drop_temp_tables(ws.con, keep={t.op().name for t in kept.values()})
-        tx.merge(ws.con, kept)
-        return kept
-    for name, expr in new.items():
-        report.rows[name] = ws.write(expr, tx.staged_dir(name), "openalex")
-    return {
-        name: ws.read(tx.staged_dir(name), "openalex") for name in ("works", "affiliations") if name in new
-    }
 
 
 def _iso(x: Any) -> str | None:
