@@ -8,7 +8,20 @@ from typing import Any
 
 import typer
 
-from kakehashi.cli.options import ENGINE, SPARK_MASTER
+from kakehashi.cli.options import (
+    CAREERS,
+    ENGINE,
+    EXCEL,
+    FIELD,
+    FORMAT,
+    LANG,
+    OUT,
+    PERIOD,
+    SPARK_MASTER,
+    STAGE,
+    VISIT_YEARS,
+    YEARS,
+)
 from kakehashi.errors import ConfigError, UnknownValueError
 
 #: Contract indicators (DESIGN.md) and the issue that brings each one not built yet.
@@ -21,10 +34,10 @@ def indicator(
     name: str = typer.Argument(..., help="coverage, collaboration, growth, partners, impact, …"),
     store: Path = typer.Option(..., "--store", help="The store folder."),
     country: str = typer.Option(None, "--country", help="ISO code of the focus country, e.g. JP."),
-    years: str = typer.Option(None, "--years", help="A year or a range, e.g. 2012-2022."),
-    field: int = typer.Option(None, "--field", help="OpenAlex field id (17 = Computer Science)."),
+    years: str = YEARS,
+    field: int = FIELD,
     types: str = typer.Option(None, "--types", help="Document types, comma-separated (article,review)."),
-    period: str = typer.Option("calendar", "--period", help="calendar or fiscal (April–March)."),
+    period: str = PERIOD,
     preset: str = typer.Option(None, "--preset", help="nistep: articles and reviews, 3-year averages."),
     smooth: int = typer.Option(None, "--smooth", help="Moving average over this many years (e.g. 3)."),
     counting: str = typer.Option("whole", "--counting", help="whole or fractional."),
@@ -40,13 +53,9 @@ def indicator(
     institution: str = typer.Option(
         None, "--institution", help="institution-profile/-partners: one OpenAlex institution id (I…)."
     ),
-    careers: str = typer.Option(
-        "works", "--careers", help="mobility: careers from works or author-affiliations (OpenAlex authors)."
-    ),
-    stage: str = typer.Option(None, "--stage", help="mobility: career stage early, mid or senior."),
-    visit_years: int = typer.Option(
-        None, "--visit-years", help="mobility: longest stay abroad that is a visit (default 2 years)."
-    ),
+    careers: str = CAREERS,
+    stage: str = STAGE,
+    visit_years: int = VISIT_YEARS,
     network_top: int = typer.Option(
         None, "--network-top", help="partner-network: partner countries on the map (5–50, default 20)."
     ),
@@ -55,10 +64,10 @@ def indicator(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (same seed, same intervals)."),
     engine: str = ENGINE,
     spark_master: str = SPARK_MASTER,
-    fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
-    out: Path = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
-    excel: bool = typer.Option(False, "--excel", help="CSV with the byte-order mark Excel needs."),
-    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+    excel: bool = EXCEL,
+    lang: str = LANG,
 ) -> None:
     """Compute one indicator of DESIGN.md's contract over a store."""
     from kakehashi.indicators import INDICATORS
@@ -149,27 +158,23 @@ def works(
         help="mobility: works, in --years, of the authors of this class (non_mobile, traveller, migrant, "
         "returnee) whose origin is --country.",
     ),
-    careers: str = typer.Option(
-        "works", "--careers", help="mobility: careers from works or author-affiliations (OpenAlex authors)."
-    ),
-    stage: str = typer.Option(None, "--stage", help="mobility: career stage early, mid or senior."),
-    visit_years: int = typer.Option(
-        None, "--visit-years", help="mobility: longest stay abroad that is a visit (default 2 years)."
-    ),
-    years: str = typer.Option(None, "--years", help="A year or a range, e.g. 2012-2022."),
-    field: int = typer.Option(None, "--field", help="OpenAlex field id (17 = Computer Science)."),
+    careers: str = CAREERS,
+    stage: str = STAGE,
+    visit_years: int = VISIT_YEARS,
+    years: str = YEARS,
+    field: int = FIELD,
     types: str = typer.Option(None, "--types", help="Document types, comma-separated."),
-    period: str = typer.Option("calendar", "--period", help="calendar or fiscal (April–March)."),
+    period: str = PERIOD,
     preset: str = typer.Option(None, "--preset", help="nistep: articles and reviews."),
     counting: str = typer.Option("whole", "--counting", help="whole or fractional (the weight column)."),
     country_scheme: str = typer.Option(None, "--country-scheme", help="separate or china (HK, MO → CN)."),
     limit: int = typer.Option(None, "--limit", help="At most this many works (default: all)."),
     engine: str = ENGINE,
     spark_master: str = SPARK_MASTER,
-    fmt: str = typer.Option("table", "--format", help="table, csv, json, parquet or xlsx."),
-    out: Path = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
-    excel: bool = typer.Option(False, "--excel", help="CSV with the byte-order mark Excel needs."),
-    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+    excel: bool = EXCEL,
+    lang: str = LANG,
 ) -> None:
     """List the works behind a figure, with DOIs and the values that add up to it."""
     from kakehashi.cli.output import write_result
@@ -235,7 +240,7 @@ def works(
 
 def report(
     store: Path = typer.Option(..., "--store", help="The store folder."),
-    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+    lang: str = LANG,
     out: Path = typer.Option(..., "--out", help="The report file: FILE.html (standalone) or FILE.pdf (A4)."),
     country: str = typer.Option("JP", "--country", help="The focus country."),
     years: str = typer.Option("2012-2022", "--years", help="The span of the growth and partner figures."),
@@ -308,7 +313,7 @@ def demo(
     port: int = typer.Option(8000, "--port", help="Port of the dashboard."),
     engine: str = ENGINE,
     spark_master: str = SPARK_MASTER,
-    lang: str = typer.Option(None, "--lang", help="ja (default) or en."),
+    lang: str = LANG,
 ) -> None:
     """The main job: build the demo store if absent, show the S-4 headline, write the
     briefing in Japanese and English, then serve the dashboard."""
