@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,19 @@ def real_records() -> Path:
     if not REAL_RECORDS.is_dir():
         pytest.skip("../shared/data/openalex-works is absent (only beside the project, never inside it)")
     return REAL_RECORDS
+
+
+@pytest.fixture
+def tables(store: Any, engine: str) -> Any:
+    """The module's ``store`` (a fixture each module defines) opened on ``engine``."""
+    from kakehashi.engines import open_store
+
+    return open_store(store, engine)
+
+
+@pytest.fixture
+def duck(store: Any) -> Any:
+    """The module's ``store`` opened on DuckDB, for the variations checked on one engine."""
+    from kakehashi.engines import open_store
+
+    return open_store(store, "duckdb")

@@ -139,16 +139,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return build_store(tmp_path_factory.mktemp("institutions") / "s", **_rows())
 
 
-@pytest.fixture
-def tables(store: Store, engine: str) -> Any:
-    return open_store(store, engine)
-
-
-@pytest.fixture
-def duck(store: Store) -> Any:
-    return open_store(store, "duckdb")
-
-
 def _by(expr: Any, key: str = "institution_id") -> dict[Any, dict[str, Any]]:
     return {r[key]: r for r in expr.to_pyarrow().to_pylist()}
 

@@ -185,16 +185,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return build_store(tmp_path_factory.mktemp("mobility") / "s", **_rows())
 
 
-@pytest.fixture
-def tables(store: Store, engine: str) -> Any:
-    return open_store(store, engine)
-
-
-@pytest.fixture
-def duck(store: Store) -> Any:
-    return open_store(store, "duckdb")
-
-
 def _by(expr: Any, keys: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
     return {tuple(r[k] for k in keys): r for r in expr.to_pyarrow().to_pylist()}
 

@@ -11,7 +11,6 @@ from itertools import combinations
 
 import pytest
 
-from kakehashi.engines import open_store
 from kakehashi.errors import ConfigError
 from kakehashi.indicators import INDICATORS, Scope, partner_network
 from kakehashi.indicators.network import communities, layout, modularity, pair_counts
@@ -60,11 +59,6 @@ def store(tmp_path_factory):
     return build_store(
         tmp_path_factory.mktemp("network") / "s", works=[dict(w) for w in WORKS], affiliations=AFFILIATIONS
     )
-
-
-@pytest.fixture
-def tables(store, engine):
-    return open_store(store, engine)
 
 
 def by_pair(expr):

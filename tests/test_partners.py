@@ -100,11 +100,6 @@ def store(tmp_path_factory):
     )
 
 
-@pytest.fixture
-def tables(store, engine):
-    return open_store(store, engine)
-
-
 def by(expr, key="partner"):
     return {r[key]: r for r in expr.to_pyarrow().to_pylist()}
 

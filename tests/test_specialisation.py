@@ -84,11 +84,6 @@ def store(tmp_path_factory):
     )
 
 
-@pytest.fixture
-def tables(store, engine):
-    return open_store(store, engine)
-
-
 def rows(expr, key):
     return {tuple(r[k] for k in key): r for r in expr.to_pyarrow().to_pylist()}
 
