@@ -164,7 +164,10 @@ def _parts(raw: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def drop_temp_tables(con: ibis.BaseBackend, keep: set[str]) -> None:
-    """Drop the views and tables of the workspace ``con`` (raw parses, intermediates) but ``keep``."""
+    """Drop the views and tables of the workspace ``con`` (raw parses, intermediates) but ``keep``.
+
+    Keeping a raw view (``raw_works``) keeps the tables it unites (``raw_works__0``, …).
+    """
     raw: duckdb.DuckDBPyConnection = con.con
     for (name,) in raw.execute(
         "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
@@ -173,7 +176,7 @@ def drop_temp_tables(con: ibis.BaseBackend, keep: set[str]) -> None:
             raw.execute(f'DROP VIEW temp."{name}"').fetchall()
     tables = raw.execute("SELECT table_name, temporary FROM duckdb_tables() WHERE NOT internal").fetchall()
     for name, temporary in tables:
-        if name not in keep:
+        if name not in keep and name.rsplit("__", 1)[0] not in keep:
             raw.execute(f'DROP TABLE {"temp" if temporary else "main"}."{name}"').fetchall()
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import ibis.expr.operations as ops
+
 from kakehashi.engines import jsonread
 from kakehashi.engines.jsonread import RawFile
 from kakehashi.errors import ConfigError
@@ -76,10 +78,15 @@ class DuckDBWorkspace:
     def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
         """Merge now, in this connection, on its own temporary tables (:meth:`Transaction.merge`):
         nothing is written to Parquet and read back but the merged tables."""
-        self._staged = {name: self.keep(expr, f"new_{name}") for name, expr in new.items()}
+        pending = dict(new)
+        self._staged = {}
+        for name in new:
+            self._staged[name] = self.keep(pending.pop(name), f"new_{name}")
+            # A raw parse or intermediate that no table still to come reads is done
+            # with: its memory goes to the rest and to the merge.
+            needed = {t.name for expr in pending.values() for t in expr.op().find(ops.DatabaseTable)}
+            jsonread.drop_temp_tables(self.con, keep=needed | {t.op().name for t in self._staged.values()})
         rows = {name: int(self.execute(t.count())) for name, t in self._staged.items()}
-        # The raw parse and the intermediates are done with: their memory goes to the merge.
-        jsonread.drop_temp_tables(self.con, keep={t.op().name for t in self._staged.values()})
         tx.merge(self.con, self._staged)
         return rows
 
