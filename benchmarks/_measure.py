@@ -30,6 +30,19 @@ MB = 2**20
 PACKAGES = ("kakehashi", "duckdb", "ibis-framework", "pyarrow", "pandas", "numpy", "pyspark", "biblium")
 
 
+#: the environment variable kakehashi reads its ``duckdb_memory_limit`` setting from;
+#: ``run.py --duckdb-memory-limit`` sets it, and the baselines honour it too
+MEMORY_LIMIT_ENV = "KAKEHASHI_DUCKDB_MEMORY_LIMIT"
+
+
+def duckdb_connect() -> Any:
+    """A DuckDB connection for a baseline, under the same memory limit as kakehashi's (if one is set)."""
+    import duckdb
+
+    limit = os.environ.get(MEMORY_LIMIT_ENV)
+    return duckdb.connect(config={"memory_limit": limit} if limit else {})
+
+
 class PeakRSS:
     """Peak resident memory of this process and its children while the block runs.
 

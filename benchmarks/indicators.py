@@ -46,7 +46,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _measure import PeakRSS, compare, demo_store, machine_info, measured, spawn_or_exit, time_runs, to_pandas
+from _measure import (
+    PeakRSS,
+    compare,
+    demo_store,
+    duckdb_connect,
+    machine_info,
+    measured,
+    spawn_or_exit,
+    time_runs,
+    to_pandas,
+)
 
 FIGURES = ("collaboration", "impact")
 IMPLS = ("kakehashi", "sql", "pandas")
@@ -93,7 +103,6 @@ def _src(d: Path, table: str) -> str:
 
 
 def sql_collaboration(d: Path) -> Any:
-    import duckdb
 
     q = f"""
     WITH a AS (  -- known affiliations only: unknown countries drop out before splitting
@@ -123,7 +132,7 @@ def sql_collaboration(d: Path) -> Any:
     GROUP BY wc.country, w.year
     ORDER BY wc.country, w.year
     """
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         return con.sql(q).to_arrow_table()
     finally:
@@ -131,7 +140,6 @@ def sql_collaboration(d: Path) -> Any:
 
 
 def sql_impact(d: Path) -> Any:
-    import duckdb
 
     q = f"""
     WITH wc AS (  -- whole counting: one row per (work, known country)
@@ -172,7 +180,7 @@ def sql_impact(d: Path) -> Any:
     FROM cells
     ORDER BY country, year, scope
     """
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         return con.sql(q).to_arrow_table()
     finally:

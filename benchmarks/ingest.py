@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
+from _measure import duckdb_connect
 from ibis.backends.sql.datatypes import DuckDBType
 
 from kakehashi.ingest.openalex import ingest_openalex
@@ -84,7 +84,7 @@ def duckdb_copy(files: list[str], out: Path, columns: str | None) -> float:
 
 def duckdb_copy_timed(files: list[str], out: Path, columns: str | None) -> tuple[float, float]:
     """DuckDB's ``read_json`` → Parquet of ``files``: (wall seconds, CPU seconds of this process)."""
-    con = duckdb.connect()
+    con = duckdb_connect()
     cols = f", columns={columns}" if columns else ""
     t, c = time.perf_counter(), _cpu()
     con.execute(

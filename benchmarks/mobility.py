@@ -33,7 +33,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _measure import PeakRSS, compare, demo_store, machine_info, measured, spawn_or_exit, time_runs, to_pandas
+from _measure import (
+    PeakRSS,
+    compare,
+    demo_store,
+    duckdb_connect,
+    machine_info,
+    measured,
+    spawn_or_exit,
+    time_runs,
+    to_pandas,
+)
 
 IMPLS = ("kakehashi", "sql", "pandas")
 KEYS = ["country", "year"]
@@ -64,7 +74,6 @@ def _src(d: Path, table: str) -> str:
 
 
 def sql_flows(d: Path) -> Any:
-    import duckdb
 
     q = f"""
     WITH u AS (     -- per work, each distinct institution (or raw country) counts 1
@@ -121,7 +130,7 @@ def sql_flows(d: Path) -> Any:
            sum(ti) - sum(tout) AS net_flow, sum(stay) AS stayers, sum(act) AS active_authors
     FROM ev GROUP BY country, year ORDER BY country, year
     """
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         return con.sql(q).to_arrow_table()
     finally:

@@ -68,7 +68,18 @@ from typing import Any
 
 import indicators
 import mobility
-from _measure import PeakRSS, compare, demo_store, machine_info, measured, spawn, time_runs, to_pandas
+from _measure import (
+    MEMORY_LIMIT_ENV,
+    PeakRSS,
+    compare,
+    demo_store,
+    duckdb_connect,
+    machine_info,
+    measured,
+    spawn,
+    time_runs,
+    to_pandas,
+)
 
 QUICK_SIZES = (100_000, 1_000_000)
 FULL_SIZES = (100_000, 1_000_000, 5_000_000)
@@ -236,15 +247,13 @@ TO '{out}' (FORMAT csv, HEADER)
 
 
 def child_csv(a: dict[str, Any]) -> dict[str, Any]:
-    import duckdb
-
     files, _ = _snapshot_files(Path(a["oa"]))
     columns = (
         "{'id': 'VARCHAR', 'display_name': 'VARCHAR', 'publication_year': 'INTEGER', 'type': 'VARCHAR', "
         "'cited_by_count': 'BIGINT', 'authorships': 'STRUCT(author STRUCT(id VARCHAR), "
         "institutions STRUCT(country_code VARCHAR)[], countries VARCHAR[])[]'}"
     )
-    con = duckdb.connect()
+    con = duckdb_connect()
     with PeakRSS() as mem:
         timings, _ = time_runs(
             lambda: con.execute(_EXPORT_SQL.format(columns=columns, out=a["csv"]), [files["works"]]), 1, 0
@@ -756,6 +765,12 @@ def main() -> None:
     ap.add_argument("--spark-ingest", action="store_true", help="time Spark's ingest in --quick too")
     ap.add_argument("--no-biblium", action="store_true", help="leave biblium out")
     ap.add_argument("--workdir", type=Path, help="keep worlds and stores here (reused by the next run)")
+    ap.add_argument(
+        "--duckdb-memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory_limit (e.g. 6GB) for kakehashi and the DuckDB baselines alike; "
+        "default DuckDB's own, 80%% of RAM",
+    )
     ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed to one measurement")
     ap.add_argument("--out", type=Path, help="also write the JSON here")
     ap.add_argument("--snapshot-works", type=float, default=270e6, help="works in the full OpenAlex snapshot")
@@ -768,6 +783,8 @@ def main() -> None:
         print(json.dumps(CHILDREN[kind](json.loads(payload))))
         return
 
+    if args.duckdb_memory_limit:
+        os.environ[MEMORY_LIMIT_ENV] = args.duckdb_memory_limit  # the children inherit it
     full = args.full
     sizes = sorted(args.sizes or (FULL_SIZES if full else QUICK_SIZES))
     ingest_sizes = set(args.ingest_sizes if args.ingest_sizes is not None else (sizes if full else sizes[:1]))
@@ -827,6 +844,7 @@ def main() -> None:
         "timing": f"DuckDB and pandas: best of {repeat} after {warmup} warm-up, each in its own process; "
         "Spark: each figure once in one fresh session per size",
         "machine": machine,
+        "duckdb_memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or "DuckDB's default (80 % of RAM)",
         "wall_seconds": round(time.perf_counter() - t_start, 1),
         "sizes": {str(n): s for n, s in results.items()},
         "scaling_exponents": exps,
