@@ -287,3 +287,31 @@ def test_one_writer_at_a_time(tmp_path):
     s = build_store(tmp_path / "s", works=works(("W1", "a", 1)))
     with s.transaction({"kind": "t"}), pytest.raises(StoreError, match="another kakehashi process"):
         Store.open(s.path)
+
+
+def test_open_store_opens_a_table_when_first_asked_for_and_once(tmp_path):
+    """open_store registers no table up front (each costs a view and a schema read,
+    on Spark a job); the first ``tables[name]`` opens it, later ones reuse it."""
+    from kakehashi.engines import open_store
+
+    s = build_store(
+        tmp_path / "s",
+        works=works(("W1", "a", 1)),
+        affiliations=[{"work_id": "W1", "author_seq": 0, "country_code": "JP"}],
+    )
+    tables = open_store(s)
+    con = tables.backend.con
+
+    def views() -> set[str]:
+        rows = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        return {r[0] for r in rows}
+
+    assert views() == set()
+    assert len(tables) == len(model.TABLES) and set(tables) == {t.name for t in model.TABLES}
+    w = tables["works"]
+    assert len(views()) == 1 and next(iter(views())).startswith("works_")
+    assert tables["works"] is w and tables.works is w and len(views()) == 1
+    assert tables["affiliations"].country_code.to_pyarrow().to_pylist() == ["JP"]
+    assert len(views()) == 2
+    with pytest.raises(KeyError):
+        tables["no_such_table"]

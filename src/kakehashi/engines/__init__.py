@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kakehashi.errors import ConfigError
@@ -72,14 +73,39 @@ def open_store(store: Store, engine: str = "duckdb", settings: Settings | None =
     else:
         from kakehashi.engines import spark as eng  # type: ignore[no-redef]
     backend = eng.connect(settings)
-    tables = {}
-    for spec in model.TABLES:
-        d = store.table_dir(spec.name)
-        if store.has_table(spec.name):
-            tables[spec.name] = eng.read_parquet(backend, d, spec.name)
-        else:
-            tables[spec.name] = eng.empty_table(backend, spec)
-    return Tables(engine, backend, tables, store.provenance())
+
+    def open_one(name: str) -> ir.Table:
+        if store.has_table(name):
+            return eng.read_parquet(backend, store.table_dir(name), name)
+        return eng.empty_table(backend, model.spec(name))
+
+    return Tables(engine, backend, _OnFirstUse(open_one, [s.name for s in model.TABLES]), store.provenance())
+
+
+class _OnFirstUse(Mapping[str, "ir.Table"]):
+    """Tables opened when first asked for, then kept: opening one costs a view and a
+    schema read (on Spark a job), and an indicator reads a few of the store's
+    tables. A lock keeps two threads of a server from opening the same table twice."""
+
+    def __init__(self, open_one: Callable[[str], ir.Table], names: list[str]):
+        self._open = open_one
+        self._names = tuple(names)
+        self._opened: dict[str, ir.Table] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> ir.Table:
+        if name not in self._names:
+            raise KeyError(name)
+        with self._lock:
+            if name not in self._opened:
+                self._opened[name] = self._open(name)
+            return self._opened[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def interrupt(tables: Tables) -> None:
