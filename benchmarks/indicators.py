@@ -103,7 +103,6 @@ def _src(d: Path, table: str) -> str:
 
 
 def sql_collaboration(d: Path) -> Any:
-
     q = f"""
     WITH a AS (  -- known affiliations only: unknown countries drop out before splitting
         SELECT work_id, author_seq, country_code AS country
@@ -140,7 +139,6 @@ def sql_collaboration(d: Path) -> Any:
 
 
 def sql_impact(d: Path) -> Any:
-
     q = f"""
     WITH wc AS (  -- whole counting: one row per (work, known country)
         SELECT DISTINCT work_id, country_code AS country

@@ -74,7 +74,6 @@ def _src(d: Path, table: str) -> str:
 
 
 def sql_flows(d: Path) -> Any:
-
     q = f"""
     WITH u AS (     -- per work, each distinct institution (or raw country) counts 1
         SELECT DISTINCT author_id, work_id, country_code AS country, institution_id
