@@ -2,7 +2,8 @@
 
 Parity means the same store: every table, every column — the bookkeeping
 ones (``_source_path``, ``_source_line``, ``_version``, ``_entity``) too —
-the same rows, the same column types, and the same :class:`IngestReport`.
+the same rows, the same column types, and the same :class:`IngestReport`
+(but for the rows staged before the merge, see :func:`ingest_both`).
 Bad input must give the same message (file and line) and leave the store as
 it was. The expected rows themselves are worked out by hand in
 ``test_ingest_openalex.py`` and ``test_ingest_real.py``; here the DuckDB
@@ -13,6 +14,7 @@ Each Spark ingest costs seconds (one shared session), so the cases are few.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import zlib
@@ -38,10 +40,15 @@ def _table(store: Store, name: str) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 def ingest_both(tmp_path: Path, sources: list[Path], **kw) -> tuple[Store, Store, object, object]:
+    """Both engines' stores and reports; the reports without ``rows``, the rows each engine
+    staged before the merge: DuckDB normalises each entity's files on their own (an
+    institution read off works and off author records is staged once by each), Spark all
+    at once, so those counts differ while the merged tables, compared row by row, do not."""
     stores, reports = [], []
     for engine in ("duckdb", "spark"):
         store = Store.open(tmp_path / f"store-{engine}", create=True)
-        reports.append(ingest_openalex(store, sources, engine=engine, **kw))
+        report = ingest_openalex(store, sources, engine=engine, **kw)
+        reports.append(dataclasses.replace(report, rows={}))
         stores.append(store)
     return stores[0], stores[1], reports[0], reports[1]
 

@@ -39,6 +39,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("spark_driver_memory", "4g", "Spark driver memory when engine is spark."),
     Setting("duckdb_memory_limit", "", "DuckDB memory_limit (e.g. 4GB); empty means DuckDB's default."),
     Setting("duckdb_threads", 0, "DuckDB threads; 0 means one per core."),
+    Setting(
+        "ingest_batch_mb",
+        256,
+        "DuckDB ingest: MB of OpenAlex files (as stored) parsed and normalised at a time; "
+        "bounds its memory. 0: all at once.",
+    ),
     Setting("openalex_mailto", "", "E-mail sent to the OpenAlex API (its 'polite pool')."),
     Setting("openalex_api_key", "", "OpenAlex API key, if you have one."),
     Setting("openalex_base_url", "https://api.openalex.org", "OpenAlex API base URL."),

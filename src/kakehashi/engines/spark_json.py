@@ -50,6 +50,8 @@ class SparkWorkspace:
     """An ingest's scratch space on Spark: raw parses and intermediates as Parquet in ``folder``."""
 
     engine = "spark"
+    #: every file in one pass: Spark spills what does not fit on its own
+    batch_bytes: int | None = None
 
     def __init__(self, settings: Settings | None, folder: Path):
         self.con = spark.connect(settings)
@@ -125,7 +127,11 @@ class SparkWorkspace:
 
     def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
         """Stage every table as Parquet for the transaction's merge (on DuckDB, at commit)."""
-        return {name: self._write_staged(expr, tx.staged_dir(name), "openalex") for name, expr in new.items()}
+        stem = f"openalex{next(_names):05d}"  # file names of their own, should a second batch come
+        return {name: self._write_staged(expr, tx.staged_dir(name), stem) for name, expr in new.items()}
+
+    def finish(self, tx: Transaction) -> None:
+        """Nothing to do: the transaction merges the staged Parquet at commit."""
 
     def staged(self, tx: Transaction, name: str) -> ir.Table:
         return self._read_staged(tx.staged_dir(name), "openalex")
@@ -145,7 +151,7 @@ class SparkWorkspace:
 
     def _read_staged(self, folder: Path, stem: str) -> ir.Table:
         """The Parquet files :meth:`_write_staged` put in ``folder``."""
-        return self._view(stem, sorted(folder.glob(f"{stem}-*.parquet")))
+        return self._view(stem, sorted(folder.glob(f"{stem}*-*.parquet")))
 
     def execute(self, expr: ir.Expr) -> Any:
         return self.con.execute(expr)

@@ -4,11 +4,20 @@
 tables in an in-memory database that spills to disk; the default) and on
 Spark (Parquet under the workspace folder, :mod:`kakehashi.engines.spark_json`),
 so :mod:`kakehashi.ingest.openalex` runs one code path on either; only how the
-new rows reach the store's transaction differs (:meth:`Workspace.stage`).
+new rows reach the store's transaction differs (:meth:`Workspace.stage`,
+:meth:`Workspace.finish`).
+
+The DuckDB workspace takes the files a batch at a time
+(:attr:`Workspace.batch_bytes`): each batch is parsed, normalised and written
+as Parquet parts, and everything of it dropped, before the next is read, so
+its memory is bounded by a batch rather than by the snapshot; the parts are
+merged into the store at the end. Spark, which spills on its own, takes all
+files at once.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,11 +37,16 @@ if TYPE_CHECKING:
 
 __all__ = ["DuckDBWorkspace", "Workspace", "open_workspace"]
 
+_DEFAULT_BATCH_MB = 256
+_views = itertools.count()
+
 
 class Workspace(Protocol):
     """What the ingest needs of an engine (both engines implement it)."""
 
     engine: str
+    #: Bytes of files (as stored) to parse and normalise at a time; None: all at once.
+    batch_bytes: int | None
 
     def load_raw(
         self, table: str, files: Sequence[RawFile], schema: ibis.Schema, *, ignore_errors: bool = False
@@ -43,11 +57,18 @@ class Workspace(Protocol):
     def keep(self, expr: ir.Table, name: str) -> ir.Table: ...
 
     def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
-        """Give ``tx`` the new rows of every table; return the rows per table."""
+        """Stage one batch's new rows of every table; return the rows per table.
+
+        Called once per batch; everything the batch parsed may be dropped after it.
+        """
+        ...
+
+    def finish(self, tx: Transaction) -> None:
+        """Hand every batch's staged rows to ``tx`` (after the last :meth:`stage`)."""
         ...
 
     def staged(self, tx: Transaction, name: str) -> ir.Table:
-        """The new rows of ``name`` that :meth:`stage` gave ``tx``."""
+        """The new rows of ``name`` that :meth:`stage` staged, every batch's."""
         ...
 
     def execute(self, expr: ir.Expr) -> Any: ...
@@ -56,13 +77,17 @@ class Workspace(Protocol):
 
 
 class DuckDBWorkspace:
-    """Raw parses and intermediates as temporary tables of one DuckDB connection."""
+    """Raw parses and intermediates as temporary tables of one DuckDB connection,
+    each batch's new rows as Parquet parts under ``folder/parts/<table>/``."""
 
     engine = "duckdb"
 
     def __init__(self, settings: Settings | None, folder: Path):
         self.con = jsonread.workspace(settings, Path(folder) / "spill")
-        self._staged: dict[str, ir.Table] = {}
+        self.parts = Path(folder) / "parts"
+        mb = settings.ingest_batch_mb if settings is not None else _DEFAULT_BATCH_MB
+        self.batch_bytes: int | None = int(mb) << 20 if int(mb) > 0 else None
+        self._batches = 0
 
     def load_raw(
         self, table: str, files: Sequence[RawFile], schema: ibis.Schema, *, ignore_errors: bool = False
@@ -76,22 +101,39 @@ class DuckDBWorkspace:
         return self.con.create_table(f"_{name}", expr, temp=True)
 
     def stage(self, new: Mapping[str, ir.Table], tx: Transaction) -> dict[str, int]:
-        """Merge now, in this connection, on its own temporary tables (:meth:`Transaction.merge`):
-        nothing is written to Parquet and read back but the merged tables."""
+        """Write each table's new rows as ``parts/<table>/part-<batch>.parquet``, then drop
+        the batch's raw parses and intermediates (each as soon as no table still to be
+        written reads it: its memory goes to the rest)."""
         pending = dict(new)
-        self._staged = {}
-        for name in new:
-            self._staged[name] = self.keep(pending.pop(name), f"new_{name}")
-            # A raw parse or intermediate that no table still to come reads is done
-            # with: its memory goes to the rest and to the merge.
-            needed = {t.name for expr in pending.values() for t in expr.op().find(ops.DatabaseTable)}
-            jsonread.drop_temp_tables(self.con, keep=needed | {t.op().name for t in self._staged.values()})
-        rows = {name: int(self.execute(t.count())) for name, t in self._staged.items()}
-        tx.merge(self.con, self._staged)
+        rows = {}
+        batch = self._batches
+        self._batches += 1
+        try:
+            for name in new:
+                target = self.parts / name / f"part-{batch:05d}.parquet"
+                rows[name] = jsonread.copy_to_parquet(self.con, pending.pop(name), target)
+                needed = {t.name for expr in pending.values() for t in expr.op().find(ops.DatabaseTable)}
+                jsonread.drop_temp_tables(self.con, keep=needed)
+        finally:
+            jsonread.drop_temp_tables(self.con, keep=set())
         return rows
 
+    def finish(self, tx: Transaction) -> None:
+        """Merge every batch's parts now, in this connection (:meth:`Transaction.merge`),
+        so the merge runs with the ingest's memory and thread settings."""
+        tables = {name: self.staged(tx, name) for name in self._staged_names()}
+        if tables:
+            tx.merge(self.con, tables)
+
+    def _staged_names(self) -> list[str]:
+        if not self.parts.is_dir():
+            return []
+        return sorted(d.name for d in self.parts.iterdir() if any(d.glob("*.parquet")))
+
     def staged(self, tx: Transaction, name: str) -> ir.Table:
-        return self._staged[name]
+        return self.con.read_parquet(
+            str(self.parts / name / "*.parquet"), table_name=f"_staged_{name}_{next(_views)}"
+        )
 
     def execute(self, expr: ir.Expr) -> Any:
         return self.con.execute(expr)

@@ -2,8 +2,13 @@
 
 The path of the data::
 
-    SOURCE… ─find_files─▶ sorted files ─read_json(columns=…) or Spark from_json─▶ raw tables (once)
-            ─normalise (Ibis)─▶ staged Parquet ─store.transaction─▶ merged, swapped in
+    SOURCE… ─find_files─▶ sorted files ─┬ a batch ─read_json(columns=…) or Spark from_json─▶ raw tables
+                                         │   ─normalise (Ibis)─▶ staged Parquet (the batch dropped)
+                                         └ next batch …     ─store.transaction─▶ merged, swapped in
+
+On DuckDB a batch is at most ``ingest_batch_mb`` of one entity's files, so
+the ingest's memory is bounded by a batch, not by the snapshot; on Spark
+every file is one batch.
 
 Every record gets ``_version`` = (its file's place in sorted path order + 1)
 · 2³² + its record number, so the merge's tie rule — on the same
@@ -148,28 +153,41 @@ def _run(
     progress: Progress,
     tx: Any,
 ) -> dict[str, str | None]:
-    """Parse, check and normalise ``files`` into ``tx``; return the records' date range."""
-    raw: dict[str, ir.Table] = {}
+    """Parse, check and normalise ``files`` into ``tx``, a batch at a time; return the records' date range.
+
+    Each batch (:func:`_groups`) is normalised on its own. Where a table is
+    built from many records at once — an institution, author or funder read
+    off works is the occurrence in the newest record — each batch gives its
+    newest, and the merge picks the newest of those by the same rule
+    (``updated_date``, then ``_version``; a record is in one batch only), so
+    the store's rows are those of one pass over every file.
+    """
     spans: list[Any] = []  # each entity's earliest and latest updated_date
-    for entity in ENTITIES:
-        mine = [(i, f) for i, f in enumerate(files) if f.entity == entity]
-        if not mine:
-            continue
-        table = f"raw_{entity}"
-        loaded = 0
-        for batch in _batches(mine):
-            n = _load_batch(ws, table, batch, entity, skip, work, report)
-            loaded += n
-            progress.advance(files=len(batch), records=n, nbytes=sum(f.size for _, f in batch))
-        if loaded:
-            raw[entity], span = _checked(ws, ws.raw(table), entity, skip, report)
-            spans.extend(x for x in span if x is not None)
-    if not raw:
+    seen: set[str] = set()
+    for group in _groups(files, ws.batch_bytes):
+        raw: dict[str, ir.Table] = {}
+        for entity in ENTITIES:
+            mine = [(i, f) for i, f in group if f.entity == entity]
+            if not mine:
+                continue
+            table = f"raw_{entity}"
+            loaded = 0
+            for batch in _batches(mine):
+                n = _load_batch(ws, table, batch, entity, skip, work, report)
+                loaded += n
+                progress.advance(files=len(batch), records=n, nbytes=sum(f.size for _, f in batch))
+            if loaded:
+                raw[entity], span = _checked(ws, ws.raw(table), entity, skip, report)
+                spans.extend(x for x in span if x is not None)
+        if raw:
+            for name, n in ws.stage(normalise(raw, cache=ws.keep), tx).items():
+                report.rows[name] = report.rows.get(name, 0) + n
+            seen.update(raw)
+    if not seen:
         report.notes.append("no records found; the store's tables are unchanged")
         return {"min": None, "max": None}
-
-    report.rows.update(ws.stage(normalise(raw, cache=ws.keep), tx))
-    if "works" in raw:
+    ws.finish(tx)
+    if "works" in seen:
         n, unplaced = works_summary(ws.staged(tx, "works"), ws.staged(tx, "affiliations"))
         report.works = int(ws.execute(n))
         report.works_without_country = int(ws.execute(unplaced))
@@ -178,6 +196,28 @@ def _run(
 
 def _iso(x: Any) -> str | None:
     return None if x is None else str(x.isoformat())
+
+
+def _groups(files: list[SourceFile], batch_bytes: int | None) -> list[list[tuple[int, SourceFile]]]:
+    """The files (with their place in sorted order) in the batches the workspace normalises:
+    all at once (``batch_bytes`` None), or one entity's files at a time in runs of at most
+    ``batch_bytes`` (a larger file alone), in sorted path order."""
+    numbered = list(enumerate(files))
+    if batch_bytes is None:
+        return [numbered] if numbered else []
+    out: list[list[tuple[int, SourceFile]]] = []
+    for entity in ENTITIES:
+        cur: list[tuple[int, SourceFile]] = []
+        size = 0
+        for item in (x for x in numbered if x[1].entity == entity):
+            if cur and size + item[1].size > batch_bytes:
+                out.append(cur)
+                cur, size = [], 0
+            cur.append(item)
+            size += item[1].size
+        if cur:
+            out.append(cur)
+    return out
 
 
 def _batches(files: list[tuple[int, SourceFile]]) -> list[list[tuple[int, SourceFile]]]:

@@ -1,0 +1,244 @@
+"""The DuckDB ingest a batch of files at a time (issue 6: 5,000,000 works within 8 GB).
+
+Each batch is parsed, normalised and staged on its own, and dropped before the
+next; the merge then picks, among every batch's rows, what one pass over all
+files would have. The hand-worked cases of ``test_ingest_openalex.py`` are
+run again with every file a batch of its own (the records that competed as
+lines of one file now compete as files, in the same order, so the expected
+rows are the same), and the demo world split into several files must give
+the same store batched as all at once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from kakehashi.ingest import openalex as oa_ingest
+from kakehashi.ingest.demo import write_demo_openalex
+from kakehashi.ingest.openalex import _groups, ingest_openalex
+from kakehashi.ingest.snapshot import SourceFile
+from kakehashi.model import tables as model
+from kakehashi.settings import Settings
+from kakehashi.store import Store
+from test_ingest_openalex import OA, inst, rows, write_jsonl
+
+
+class Batches:
+    """Whether every file is made a batch of its own, and how many batches were staged."""
+
+    def __init__(self) -> None:
+        self.per_file = True
+        self.staged = 0
+
+
+@pytest.fixture
+def batches(monkeypatch) -> Batches:
+    """Make the DuckDB workspace take one file per batch (while ``per_file``), counting batches."""
+    state = Batches()
+    real = oa_ingest.open_workspace
+
+    def small_batches(engine, settings, folder):
+        ws = real(engine, settings, folder)
+        if state.per_file:
+            ws.batch_bytes = 1  # every file is larger: a batch of its own
+        stage = ws.stage
+
+        def counted(new, tx):
+            state.staged += 1
+            return stage(new, tx)
+
+        ws.stage = counted
+        return ws
+
+    monkeypatch.setattr(oa_ingest, "open_workspace", small_batches)
+    return state
+
+
+def _file(name: str, entity: str, size: int) -> SourceFile:
+    return SourceFile(Path(name), entity, False, size, None)
+
+
+def test_groups_by_entity_and_size():
+    files = [
+        _file("a1", "authors", 10),
+        _file("w1", "works", 60),
+        _file("w2", "works", 50),
+        _file("w3", "works", 120),  # larger than a batch: alone
+        _file("w4", "works", 30),
+        _file("w5", "works", 70),
+    ]
+    groups = _groups(files, 100)
+    # works come first (ENTITIES' order), each run at most 100 bytes: 60 | 50 | 120 | 30+70 | authors 10
+    assert [[f.path.name for _, f in g] for g in groups] == [["w1"], ["w2"], ["w3"], ["w4", "w5"], ["a1"]]
+    # each file keeps its place in the sorted list, which its records' _version is built from
+    assert [i for g in groups for i, _ in g] == [1, 2, 3, 4, 5, 0]
+    # no batch size: every file in one batch, in order
+    assert [[i for i, _ in g] for g in _groups(files, None)] == [[0, 1, 2, 3, 4, 5]]
+    assert _groups([], 100) == [] and _groups([], None) == []
+
+
+def test_newest_work_wins_across_batches(tmp_path, batches):
+    def w(i: str, title: str, updated: str) -> dict:
+        return {"id": OA + i, "title": title, "type": "article", "updated_date": updated, "authorships": []}
+
+    # As in test_newest_wins_then_later_file_then_later_line, each record now a file:
+    # W10 newest date wins from the earliest file; W11 same date → later file (2) wins;
+    # W12 same date → later file (4) wins.
+    recs = [
+        w("W10", "new", "2024-02-02"),
+        w("W11", "a", "2024-01-01"),
+        w("W10", "old", "2023-01-01"),
+        w("W11", "b", "2024-01-01"),
+        w("W12", "first", "2024-01-01"),
+        w("W12", "second", "2024-01-01"),
+    ]
+    paths = [write_jsonl(tmp_path / f"f{k}.jsonl", [r]) for k, r in enumerate(recs)]
+    store = Store.open(tmp_path / "store", create=True)
+    report = ingest_openalex(store, paths)
+    assert batches.staged == 6
+    assert (report.records, report.works) == (6, 3)
+    assert rows(store, "works", cols=["work_id", "title", "_source_path"]) == [
+        {"work_id": "W10", "title": "new", "_source_path": str(paths[0])},
+        {"work_id": "W11", "title": "b", "_source_path": str(paths[3])},
+        {"work_id": "W12", "title": "second", "_source_path": str(paths[5])},
+    ]
+
+
+def test_entities_read_off_works_newest_across_batches(tmp_path, batches):
+    def au(aid: str, name: str, *insts: tuple[str, str]) -> dict:
+        return {
+            "author": {"id": OA + aid, "display_name": name},
+            "author_position": "middle",
+            "institutions": [inst(i, n, "JP", "education", [i]) for i, n in insts],
+        }
+
+    def w(i: str, updated: str | None, *authorships: dict) -> dict:
+        return {"id": OA + i, "updated_date": updated, "authorships": list(authorships)}
+
+    # The records of test_entities_read_off_works_come_from_the_newest_occurrence, a file
+    # each in the same order: "the later line" there is "the later file" here.
+    records = [
+        w("W2", "2024-01-01T00:00:00", au("A1", "dated", ("I1", "dated"))),
+        w("W1", None, au("A1", "undated", ("I1", "undated"))),  # no date loses to any date
+        w("W3", None, au("A2", "first line", ("I3", "first line"))),
+        w("W4", None, au("A2", "second line", ("I3", "second line"))),  # neither dated: later file
+        # within one record (one batch) the first place still wins
+        w("W5", "2023-01-01",
+          au("A3", "place 0", ("I2", "place 0.0"), ("I2", "place 0.1")),
+          au("A3", "place 1", ("I2", "place 1.0"))),
+        w("W6", "2023-01-01", au("A4", "W6", ("I4", "W6"))),
+        w("W7", "2023-01-01", au("A4", "W7", ("I4", "W7"))),  # the same date: later file
+    ]  # fmt: skip
+    paths = [write_jsonl(tmp_path / f"w{k}.jsonl", [r]) for k, r in enumerate(records)]
+    # An author entity record dated earlier than any work still wins: an entity record beats
+    # an occurrence read off a work, whatever the dates, in another batch as in the same one.
+    entity = {
+        "id": OA + "A4",
+        "display_name": "entity",
+        "updated_date": "2000-01-01",
+        "affiliations": [
+            {"institution": inst("I4", "entity affiliation", "JP", "education"), "years": [2020]}
+        ],
+    }
+    paths.append(write_jsonl(tmp_path / "z-authors.jsonl", [entity]))
+    store = Store.open(tmp_path / "store", create=True)
+    ingest_openalex(store, paths)
+    assert batches.staged == 8
+    assert [(r["author_id"], r["name"]) for r in rows(store, "authors")] == [
+        ("A1", "dated"), ("A2", "second line"), ("A3", "place 0"), ("A4", "entity"),
+    ]  # fmt: skip
+    # I4: read off W7 (2023-01-01) in one batch and off the author record (2000-01-01) in
+    # another; both are occurrences, so the newer date wins.
+    assert [(r["institution_id"], r["name"]) for r in rows(store, "institutions")] == [
+        ("I1", "dated"), ("I2", "place 0.0"), ("I3", "second line"), ("I4", "W7"),
+    ]  # fmt: skip
+    # a lineage row for each institution from its winning occurrence only (lineage [itself])
+    lineage = rows(store, "institution_lineage", cols=["institution_id", "ancestor_id", "depth"])
+    assert lineage == [{"institution_id": i, "ancestor_id": i, "depth": 0} for i in ("I1", "I2", "I3", "I4")]
+
+
+def _split_works(snapshot: Path, parts: int) -> list[Path]:
+    """Split the demo world's works file into ``parts`` files in its folder, records in order."""
+    (src,) = sorted((snapshot / "data" / "works").glob("*/part_*.gz"))
+    lines = gzip.decompress(src.read_bytes()).decode().splitlines(keepends=True)
+    src.unlink()
+    step = -(-len(lines) // parts)
+    out = []
+    for k in range(parts):
+        p = src.parent / f"part_{k:03d}.gz"
+        p.write_bytes(gzip.compress("".join(lines[k * step : (k + 1) * step]).encode(), mtime=0))
+        out.append(p)
+    return out
+
+
+def test_demo_world_batched_as_all_at_once(tmp_path, batches):
+    write_demo_openalex(tmp_path / "snapshot", works=1500, seed=5)
+    works_files = _split_works(tmp_path / "snapshot", 4)
+    # Re-issued records in a later file: half of the first 40 works again, newer, the other
+    # half older. The newer must win (the work and its children), the older must lose.
+    first = gzip.decompress(works_files[0].read_bytes()).decode().splitlines()[:40]
+    again = []
+    for k, line in enumerate(first):
+        rec = json.loads(line)
+        newer = k % 2 == 0
+        rec["updated_date"] = "2099-01-01T00:00:00" if newer else "1999-01-01T00:00:00"
+        rec["title"] = "re-issued newer" if newer else "re-issued older"
+        rec["authorships"] = rec.get("authorships", [])[:1]  # the newer keeps its first author only
+        again.append(rec)
+    write_jsonl(works_files[-1].parent / "part_999.gz", again, gz=True)
+    source = tmp_path / "snapshot"
+    entity_records = _entity_records(source)
+
+    batched = Store.open(tmp_path / "batched", create=True)
+    rb = ingest_openalex(batched, [source])
+    # 5 works files, then each entity's files
+    assert batches.staged == 5 + entity_records[1]
+
+    batches.per_file, batches.staged = False, 0
+    once = Store.open(tmp_path / "once", create=True)
+    ro = ingest_openalex(once, [source], settings=Settings.load(config_file=None).replace(ingest_batch_mb=0))
+    assert batches.staged == 1
+
+    assert (rb.records, rb.works, rb.works_without_country) == (
+        ro.records,
+        ro.works,
+        ro.works_without_country,
+    )
+    assert (rb.records, rb.works) == (1500 + 40 + entity_records[0], 1500)
+    for spec in model.TABLES:
+        a, b = batched.read_arrow(spec.name), once.read_arrow(spec.name)
+        assert _sorted_rows(a) == _sorted_rows(b), spec.name
+    titles = [r["title"] for r in rows(batched, "works", cols=["title"])]
+    assert titles.count("re-issued newer") == 20 and "re-issued older" not in titles
+    # the newer re-issues' works have one authorship each; the others keep theirs
+    newer = {r["id"].removeprefix(OA) for r in map(json.loads, first[::2])}
+    counts = _authorships_per_work(batched)
+    assert all(counts[w] == 1 for w in newer)
+    assert sum(counts[json.loads(x)["id"].removeprefix(OA)] for x in first[1::2]) == sum(
+        len(json.loads(x)["authorships"]) for x in first[1::2]
+    )
+
+
+def _sorted_rows(t) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in t.to_pylist())
+
+
+def _authorships_per_work(store: Store) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for w in store.read_arrow("authorships").column("work_id").to_pylist():
+        counts[w] = counts.get(w, 0) + 1
+    return counts
+
+
+def _entity_records(snapshot: Path) -> tuple[int, int]:
+    """Records and files of the authors, institutions and funders entities."""
+    n = files = 0
+    for entity in ("authors", "institutions", "funders"):
+        for f in (snapshot / "data" / entity).glob("*/part_*.gz"):
+            files += 1
+            n += sum(1 for line in gzip.decompress(f.read_bytes()).splitlines() if line.strip())
+    return n, files
