@@ -44,7 +44,7 @@ def batches(monkeypatch) -> Batches:
     def small_batches(engine, settings, folder):
         ws = real(engine, settings, folder)
         if state.per_file:
-            ws.batch_bytes = 1  # every file is larger: a batch of its own
+            ws.batch_bytes, ws.batch_files = 1, 1  # every file is larger: a batch of its own
         stage = ws.stage
 
         def counted(new, tx):
@@ -79,6 +79,10 @@ def test_groups_by_entity_and_size():
     # no batch size: every file in one batch, in order
     assert [[i for i, _ in g] for g in _groups(files, None)] == [[0, 1, 2, 3, 4, 5]]
     assert _groups([], 100) == [] and _groups([], None) == []
+    # two files at least (two parsing threads): 60+50 | 120+30 | 70 | authors 10
+    assert [[f.path.name for _, f in g] for g in _groups(files, 100, 2)] == [
+        ["w1", "w2"], ["w3", "w4"], ["w5"], ["a1"],
+    ]  # fmt: skip
 
 
 def test_newest_work_wins_across_batches(tmp_path, batches):

@@ -30,7 +30,15 @@ from ibis.backends.sql.datatypes import DuckDBType
 if TYPE_CHECKING:
     from kakehashi.settings import Settings
 
-__all__ = ["RawFile", "ReadFailed", "copy_to_parquet", "drop_temp_tables", "load_raw", "workspace"]
+__all__ = [
+    "RawFile",
+    "ReadFailed",
+    "copy_to_parquet",
+    "drop_temp_tables",
+    "load_raw",
+    "threads",
+    "workspace",
+]
 
 # Big enough for a work with thousands of authors; DuckDB's default is 16 MB.
 _MAX_OBJECT = 256 * 1024 * 1024
@@ -132,7 +140,7 @@ def load_raw(
         finally:
             cur.close()
 
-    workers = min(len(files), int(_scalar(raw, "SELECT current_setting('threads')")))
+    workers = min(len(files), threads(con))
     # row_number() OVER () numbers the records in the order the file gives them only so.
     was = bool(_scalar(raw, "SELECT current_setting('preserve_insertion_order')"))
     raw.execute("SET preserve_insertion_order = true").fetchall()
@@ -152,6 +160,11 @@ def load_raw(
     union = " UNION ALL ".join(f'SELECT * FROM "{n}"' for n in parts + names)
     raw.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS {union}').fetchall()
     return sum(int(_scalar(raw, f'SELECT count(*) FROM "{n}"')) for n in names)
+
+
+def threads(con: ibis.BaseBackend) -> int:
+    """How many threads DuckDB runs (``threads``: one per core unless set)."""
+    return int(_scalar(con.con, "SELECT current_setting('threads')"))
 
 
 def _parts(raw: duckdb.DuckDBPyConnection, table: str) -> list[str]:

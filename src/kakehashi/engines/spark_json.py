@@ -52,6 +52,7 @@ class SparkWorkspace:
     engine = "spark"
     #: every file in one pass: Spark spills what does not fit on its own
     batch_bytes: int | None = None
+    batch_files = 1
 
     def __init__(self, settings: Settings | None, folder: Path):
         self.con = spark.connect(settings)

@@ -47,6 +47,8 @@ class Workspace(Protocol):
     engine: str
     #: Bytes of files (as stored) to parse and normalise at a time; None: all at once.
     batch_bytes: int | None
+    #: Files a batch holds at least, whatever their size (one per parsing thread).
+    batch_files: int
 
     def load_raw(
         self, table: str, files: Sequence[RawFile], schema: ibis.Schema, *, ignore_errors: bool = False
@@ -87,6 +89,9 @@ class DuckDBWorkspace:
         self.parts = Path(folder) / "parts"
         mb = settings.ingest_batch_mb if settings is not None else _DEFAULT_BATCH_MB
         self.batch_bytes: int | None = int(mb) << 20 if int(mb) > 0 else None
+        # A gzipped file is parsed by one thread: a batch of fewer files than threads
+        # (snapshot files are up to 2 GB) would leave cores idle.
+        self.batch_files = jsonread.threads(self.con)
         self._batches = 0
 
     def load_raw(

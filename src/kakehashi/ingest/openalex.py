@@ -164,7 +164,7 @@ def _run(
     """
     spans: list[Any] = []  # each entity's earliest and latest updated_date
     seen: set[str] = set()
-    for group in _groups(files, ws.batch_bytes):
+    for group in _groups(files, ws.batch_bytes, ws.batch_files):
         raw: dict[str, ir.Table] = {}
         for entity in ENTITIES:
             mine = [(i, f) for i, f in group if f.entity == entity]
@@ -198,10 +198,13 @@ def _iso(x: Any) -> str | None:
     return None if x is None else str(x.isoformat())
 
 
-def _groups(files: list[SourceFile], batch_bytes: int | None) -> list[list[tuple[int, SourceFile]]]:
+def _groups(
+    files: list[SourceFile], batch_bytes: int | None, min_files: int = 1
+) -> list[list[tuple[int, SourceFile]]]:
     """The files (with their place in sorted order) in the batches the workspace normalises:
-    all at once (``batch_bytes`` None), or one entity's files at a time in runs of at most
-    ``batch_bytes`` (a larger file alone), in sorted path order."""
+    all at once (``batch_bytes`` None), or one entity's files at a time, in sorted path order,
+    in runs of at most ``batch_bytes`` — but of ``min_files`` at least, whatever their size
+    (each parsing thread reads a file of its own)."""
     numbered = list(enumerate(files))
     if batch_bytes is None:
         return [numbered] if numbered else []
@@ -210,7 +213,7 @@ def _groups(files: list[SourceFile], batch_bytes: int | None) -> list[list[tuple
         cur: list[tuple[int, SourceFile]] = []
         size = 0
         for item in (x for x in numbered if x[1].entity == entity):
-            if cur and size + item[1].size > batch_bytes:
+            if len(cur) >= min_files and size + item[1].size > batch_bytes:
                 out.append(cur)
                 cur, size = [], 0
             cur.append(item)
