@@ -19,12 +19,12 @@ import pytest
 
 from kakehashi.ingest import openalex as oa_ingest
 from kakehashi.ingest.demo import write_demo_openalex
-from kakehashi.ingest.openalex import _groups, ingest_openalex
+from kakehashi.ingest.openalex import _batches, _groups, ingest_openalex
 from kakehashi.ingest.snapshot import SourceFile
 from kakehashi.model import tables as model
 from kakehashi.settings import Settings
 from kakehashi.store import Store
-from test_ingest_openalex import OA, inst, rows, write_jsonl
+from test_ingest_openalex import OA, inst, newest_occurrence_records, rows, write_jsonl
 
 
 class Batches:
@@ -85,6 +85,15 @@ def test_groups_by_entity_and_size():
     ]  # fmt: skip
 
 
+def test_parse_runs_within_a_batch():
+    # One parse statement reads at most 16 files or 1 GiB side by side: 20 small files are
+    # 16 + 4; files of 600 MB go one by one (600 + 600 > 1,024).
+    small = [(i, _file(f"w{i}", "works", 10)) for i in range(20)]
+    assert [len(r) for r in _batches(small)] == [16, 4]
+    big = [(i, _file(f"w{i}", "works", 600 << 20)) for i in range(3)]
+    assert [[i for i, _ in r] for r in _batches(big)] == [[0], [1], [2]]
+
+
 def test_newest_work_wins_across_batches(tmp_path, batches):
     def w(i: str, title: str, updated: str) -> dict:
         return {"id": OA + i, "title": title, "type": "article", "updated_date": updated, "authorships": []}
@@ -113,30 +122,10 @@ def test_newest_work_wins_across_batches(tmp_path, batches):
 
 
 def test_entities_read_off_works_newest_across_batches(tmp_path, batches):
-    def au(aid: str, name: str, *insts: tuple[str, str]) -> dict:
-        return {
-            "author": {"id": OA + aid, "display_name": name},
-            "author_position": "middle",
-            "institutions": [inst(i, n, "JP", "education", [i]) for i, n in insts],
-        }
-
-    def w(i: str, updated: str | None, *authorships: dict) -> dict:
-        return {"id": OA + i, "updated_date": updated, "authorships": list(authorships)}
-
     # The records of test_entities_read_off_works_come_from_the_newest_occurrence, a file
-    # each in the same order: "the later line" there is "the later file" here.
-    records = [
-        w("W2", "2024-01-01T00:00:00", au("A1", "dated", ("I1", "dated"))),
-        w("W1", None, au("A1", "undated", ("I1", "undated"))),  # no date loses to any date
-        w("W3", None, au("A2", "first line", ("I3", "first line"))),
-        w("W4", None, au("A2", "second line", ("I3", "second line"))),  # neither dated: later file
-        # within one record (one batch) the first place still wins
-        w("W5", "2023-01-01",
-          au("A3", "place 0", ("I2", "place 0.0"), ("I2", "place 0.1")),
-          au("A3", "place 1", ("I2", "place 1.0"))),
-        w("W6", "2023-01-01", au("A4", "W6", ("I4", "W6"))),
-        w("W7", "2023-01-01", au("A4", "W7", ("I4", "W7"))),  # the same date: later file
-    ]  # fmt: skip
+    # each in the same order: "the later line" there is "the later file" here; within one
+    # record (W5, one batch) the first place still wins.
+    records = newest_occurrence_records()
     paths = [write_jsonl(tmp_path / f"w{k}.jsonl", [r]) for k, r in enumerate(records)]
     # An author entity record dated earlier than any work still wins: an entity record beats
     # an occurrence read off a work, whatever the dates, in another batch as in the same one.

@@ -365,7 +365,10 @@ def test_newest_wins_then_later_file_then_later_line(tmp_path):
     ]
 
 
-def test_entities_read_off_works_come_from_the_newest_occurrence(tmp_path):
+def newest_occurrence_records() -> list[dict]:
+    """Works naming the same authors and institutions, for the newest-occurrence rule
+    (also run with every record a file of its own: test_ingest_batches.py)."""
+
     def au(aid: str, name: str, *insts: tuple[str, str]) -> dict:
         return {
             "author": {"id": OA + aid, "display_name": name},
@@ -376,7 +379,7 @@ def test_entities_read_off_works_come_from_the_newest_occurrence(tmp_path):
     def w(i: str, updated: str | None, *authorships: dict) -> dict:
         return {"id": OA + i, "updated_date": updated, "authorships": list(authorships)}
 
-    records = [
+    return [
         w("W2", "2024-01-01T00:00:00", au("A1", "dated", ("I1", "dated"))),
         # later line but no updated_date: a missing date loses to any date
         w("W1", None, au("A1", "undated", ("I1", "undated"))),
@@ -391,6 +394,10 @@ def test_entities_read_off_works_come_from_the_newest_occurrence(tmp_path):
         w("W6", "2023-01-01", au("A4", "W6", ("I4", "W6"))),
         w("W7", "2023-01-01", au("A4", "W7", ("I4", "W7"))),
     ]  # fmt: skip
+
+
+def test_entities_read_off_works_come_from_the_newest_occurrence(tmp_path):
+    records = newest_occurrence_records()
     store = Store.open(tmp_path / "store", create=True)
     ingest_openalex(store, [write_jsonl(tmp_path / "w.jsonl", records)])
     assert [(r["author_id"], r["name"]) for r in rows(store, "authors")] == [

@@ -208,27 +208,29 @@ def _groups(
     numbered = list(enumerate(files))
     if batch_bytes is None:
         return [numbered] if numbered else []
-    out: list[list[tuple[int, SourceFile]]] = []
-    for entity in ENTITIES:
-        cur: list[tuple[int, SourceFile]] = []
-        size = 0
-        for item in (x for x in numbered if x[1].entity == entity):
-            if len(cur) >= min_files and size + item[1].size > batch_bytes:
-                out.append(cur)
-                cur, size = [], 0
-            cur.append(item)
-            size += item[1].size
-        if cur:
-            out.append(cur)
-    return out
+    return [
+        run
+        for entity in ENTITIES
+        for run in _runs([x for x in numbered if x[1].entity == entity], batch_bytes, min_files=min_files)
+    ]
 
 
 def _batches(files: list[tuple[int, SourceFile]]) -> list[list[tuple[int, SourceFile]]]:
+    """A batch's files in the runs one parse statement each reads (side by side)."""
+    return _runs(files, _BATCH_BYTES, max_files=_BATCH_FILES)
+
+
+def _runs(
+    items: list[tuple[int, SourceFile]], max_bytes: int, *, min_files: int = 1, max_files: int | None = None
+) -> list[list[tuple[int, SourceFile]]]:
+    """``items`` in order, cut into runs of at most ``max_bytes`` and ``max_files``, but of
+    ``min_files`` at least (a file larger than ``max_bytes`` makes a run of its own)."""
     out: list[list[tuple[int, SourceFile]]] = []
     cur: list[tuple[int, SourceFile]] = []
     size = 0
-    for item in files:
-        if cur and (len(cur) >= _BATCH_FILES or size + item[1].size > _BATCH_BYTES):
+    for item in items:
+        full = max_files is not None and len(cur) >= max_files
+        if cur and len(cur) >= min_files and (full or size + item[1].size > max_bytes):
             out.append(cur)
             cur, size = [], 0
         cur.append(item)
