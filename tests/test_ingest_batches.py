@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,14 @@ def batches(monkeypatch) -> Batches:
 
         def counted(new, tx):
             state.staged += 1
-            return stage(new, tx)
+            rows = stage(new, tx)
+            # everything of the batch is dropped before the next is read
+            left = ws.con.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT internal "
+                "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
+            assert left == [], left
+            return rows
 
         ws.stage = counted
         return ws
@@ -92,6 +100,8 @@ def test_parse_runs_within_a_batch():
     assert [len(r) for r in _batches(small)] == [16, 4]
     big = [(i, _file(f"w{i}", "works", 600 << 20)) for i in range(3)]
     assert [[i for i, _ in r] for r in _batches(big)] == [[0], [1], [2]]
+    # with two parsing threads, two of them side by side whatever their size
+    assert [[i for i, _ in r] for r in _batches(big, 2)] == [[0, 1], [2]]
 
 
 def test_newest_work_wins_across_batches(tmp_path, batches):
@@ -155,21 +165,33 @@ def test_entities_read_off_works_newest_across_batches(tmp_path, batches):
 
 
 def _split_works(snapshot: Path, parts: int) -> list[Path]:
-    """Split the demo world's works file into ``parts`` files in its folder, records in order."""
+    """Split the demo world's works file into ``parts`` files in its folder, records in order,
+    each record given one of nine dates or none, so that the newest-occurrence rules decide
+    between dates, between a date and none, and on ties (the demo world dates every record
+    of a partition alike)."""
     (src,) = sorted((snapshot / "data" / "works").glob("*/part_*.gz"))
-    lines = gzip.decompress(src.read_bytes()).decode().splitlines(keepends=True)
+    lines = gzip.decompress(src.read_bytes()).decode().splitlines()
     src.unlink()
-    step = -(-len(lines) // parts)
-    out = []
-    for k in range(parts):
-        p = src.parent / f"part_{k:03d}.gz"
-        p.write_bytes(gzip.compress("".join(lines[k * step : (k + 1) * step]).encode(), mtime=0))
-        out.append(p)
-    return out
+    records = []
+    for k, line in enumerate(lines):
+        rec = json.loads(line)
+        rec["updated_date"] = None if k % 11 == 0 else f"2024-0{1 + (k * 7) % 9}-01T00:00:00"
+        records.append(rec)
+    step = -(-len(records) // parts)
+    return [
+        write_jsonl(src.parent / f"part_{k:03d}.gz", records[k * step : (k + 1) * step], gz=True)
+        for k in range(parts)
+    ]
 
 
-def test_demo_world_batched_as_all_at_once(tmp_path, batches):
+@pytest.mark.parametrize("entities", [True, False], ids=["with-entity-records", "works-only"])
+def test_demo_world_batched_as_all_at_once(tmp_path, batches, entities):
     write_demo_openalex(tmp_path / "snapshot", works=1500, seed=5)
+    if not entities:
+        # Without author, institution and funder records every row of those tables is
+        # read off works, by the newest-occurrence rules, batch by batch.
+        for entity in ("authors", "institutions", "funders"):
+            shutil.rmtree(tmp_path / "snapshot" / "data" / entity)
     works_files = _split_works(tmp_path / "snapshot", 4)
     # Re-issued records in a later file: half of the first 40 works again, newer, the other
     # half older. The newer must win (the work and its children), the older must lose.
@@ -190,30 +212,36 @@ def test_demo_world_batched_as_all_at_once(tmp_path, batches):
     rb = ingest_openalex(batched, [source])
     # 5 works files, then each entity's files
     assert batches.staged == 5 + entity_records[1]
+    if not entities:
+        tables = ("authors", "institutions", "funders")
+        read_off = {e for t in tables for e in batched.read_arrow(t).column("_entity").to_pylist()}
+        assert read_off == {0}  # all read off works
 
     batches.per_file, batches.staged = False, 0
     once = Store.open(tmp_path / "once", create=True)
     ro = ingest_openalex(once, [source], settings=Settings.load(config_file=None).replace(ingest_batch_mb=0))
     assert batches.staged == 1
 
-    assert (rb.records, rb.works, rb.works_without_country) == (
-        ro.records,
-        ro.works,
-        ro.works_without_country,
-    )
+    summary = lambda r: (r.records, r.works, r.works_without_country, r.skipped)  # noqa: E731
+    assert summary(rb) == summary(ro)
     assert (rb.records, rb.works) == (1500 + 40 + entity_records[0], 1500)
     for spec in model.TABLES:
         a, b = batched.read_arrow(spec.name), once.read_arrow(spec.name)
         assert _sorted_rows(a) == _sorted_rows(b), spec.name
+    # The newer re-issues (2099) all win. The older ones (1999) lose to a dated original but
+    # beat an undated one: of the odd lines 1, 3, … 39, lines 11 and 33 have no date
+    # (_split_works: every 11th), so two older re-issues win.
+    originals = [json.loads(x) for x in first]
+    undated = {k for k, r in enumerate(originals) if r["updated_date"] is None}
+    assert undated == {0, 11, 22, 33}
     titles = [r["title"] for r in rows(batched, "works", cols=["title"])]
-    assert titles.count("re-issued newer") == 20 and "re-issued older" not in titles
-    # the newer re-issues' works have one authorship each; the others keep theirs
-    newer = {r["id"].removeprefix(OA) for r in map(json.loads, first[::2])}
+    assert (titles.count("re-issued newer"), titles.count("re-issued older")) == (20, 2)
+    # the winning re-issues' works have one authorship each (their first); the others keep theirs
+    won = {r["id"].removeprefix(OA) for k, r in enumerate(originals) if k % 2 == 0 or k in undated}
+    kept = [r for r in originals if r["id"].removeprefix(OA) not in won]
     counts = _authorships_per_work(batched)
-    assert all(counts[w] == 1 for w in newer)
-    assert sum(counts[json.loads(x)["id"].removeprefix(OA)] for x in first[1::2]) == sum(
-        len(json.loads(x)["authorships"]) for x in first[1::2]
-    )
+    assert all(counts[w] == 1 for w in won)
+    assert sum(counts[r["id"].removeprefix(OA)] for r in kept) == sum(len(r["authorships"]) for r in kept)
 
 
 def _sorted_rows(t) -> list[str]:

@@ -42,8 +42,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ingest_batch_mb",
         256,
-        "DuckDB ingest: MB of OpenAlex files (as stored) parsed and normalised at a time "
-        "(one file per thread at least); bounds its memory. 0: all at once.",
+        "DuckDB ingest: MB of OpenAlex files (as stored) parsed and normalised at a time, "
+        "but one file per thread at least; with duckdb_threads it bounds the ingest's memory. "
+        "0: all at once.",
     ),
     Setting("openalex_mailto", "", "E-mail sent to the OpenAlex API (its 'polite pool')."),
     Setting("openalex_api_key", "", "OpenAlex API key, if you have one."),

@@ -164,6 +164,7 @@ def _run(
     """
     spans: list[Any] = []  # each entity's earliest and latest updated_date
     seen: set[str] = set()
+    left_out = dict.fromkeys(ENTITIES, 0)  # bad lines skipped, per entity over every batch
     for group in _groups(files, ws.batch_bytes, ws.batch_files):
         raw: dict[str, ir.Table] = {}
         for entity in ENTITIES:
@@ -172,17 +173,23 @@ def _run(
                 continue
             table = f"raw_{entity}"
             loaded = 0
-            for batch in _batches(mine):
+            for batch in _batches(mine, ws.batch_files):
                 n = _load_batch(ws, table, batch, entity, skip, work, report)
                 loaded += n
                 progress.advance(files=len(batch), records=n, nbytes=sum(f.size for _, f in batch))
             if loaded:
-                raw[entity], span = _checked(ws, ws.raw(table), entity, skip, report)
+                raw[entity], span, bad = _checked(ws, ws.raw(table), entity, skip, report)
                 spans.extend(x for x in span if x is not None)
+                left_out[entity] += bad
         if raw:
             for name, n in ws.stage(normalise(raw, cache=ws.keep), tx).items():
                 report.rows[name] = report.rows.get(name, 0) + n
             seen.update(raw)
+    report.notes.extend(
+        f"{n} {entity} lines left out: not JSON, no id, or another entity's record"
+        for entity, n in left_out.items()
+        if n
+    )
     if not seen:
         report.notes.append("no records found; the store's tables are unchanged")
         return {"min": None, "max": None}
@@ -215,16 +222,19 @@ def _groups(
     ]
 
 
-def _batches(files: list[tuple[int, SourceFile]]) -> list[list[tuple[int, SourceFile]]]:
-    """A batch's files in the runs one parse statement each reads (side by side)."""
-    return _runs(files, _BATCH_BYTES, max_files=_BATCH_FILES)
+def _batches(files: list[tuple[int, SourceFile]], min_files: int = 1) -> list[list[tuple[int, SourceFile]]]:
+    """A batch's files in the runs one parse call each reads, its files side by side: at
+    most 16 files or 1 GiB, but ``min_files`` (one per thread) at least, so large files too
+    are parsed in parallel."""
+    return _runs(files, _BATCH_BYTES, min_files=min_files, max_files=max(_BATCH_FILES, min_files))
 
 
 def _runs(
     items: list[tuple[int, SourceFile]], max_bytes: int, *, min_files: int = 1, max_files: int | None = None
 ) -> list[list[tuple[int, SourceFile]]]:
-    """``items`` in order, cut into runs of at most ``max_bytes`` and ``max_files``, but of
-    ``min_files`` at least (a file larger than ``max_bytes`` makes a run of its own)."""
+    """``items`` in order, cut into runs of at most ``max_bytes`` and ``max_files`` — except
+    that a run holds ``min_files`` at least, whatever their size (so with ``min_files`` 1 a
+    file larger than ``max_bytes`` is a run of its own)."""
     out: list[list[tuple[int, SourceFile]]] = []
     cur: list[tuple[int, SourceFile]] = []
     size = 0
@@ -304,9 +314,10 @@ def _load_one(
 
 def _checked(
     ws: Workspace, raw: ir.Table, entity: str, skip: bool, report: IngestReport
-) -> tuple[ir.Table, tuple[Any, Any]]:
+) -> tuple[ir.Table, tuple[Any, Any], int]:
     """``raw`` without records lacking an id or of another entity (an error unless skipping),
-    and the earliest and latest ``updated_date`` of its good records (``None`` if none has one).
+    the earliest and latest ``updated_date`` of its good records (``None`` if none has one),
+    and how many were left out.
 
     One pass counts the bad records and finds the dates; when none is bad (the
     usual case) ``raw`` is returned as it is, so no later step re-runs the test.
@@ -320,7 +331,7 @@ def _checked(
     n_bad = int(stats["n_bad"] or 0)
     span = (_stamp(stats["lo"]), _stamp(stats["hi"]))
     if not n_bad:
-        return raw, span
+        return raw, span, 0
     bad = raw.filter(~good)
     if n_bad and not skip:
         first = ws.execute(bad.order_by(["_source_path", "_source_line"]).limit(1)).iloc[0]
@@ -337,11 +348,9 @@ def _checked(
             path=str(path),
             line=line,
         )
-    if n_bad:
-        report.skipped += n_bad
-        report.records -= n_bad
-        report.notes.append(f"{n_bad} {entity} lines left out: not JSON, no id, or another entity's record")
-    return raw.filter(good), span
+    report.skipped += n_bad
+    report.records -= n_bad
+    return raw.filter(good), span, n_bad
 
 
 def _stamp(x: Any) -> Any:
