@@ -42,12 +42,20 @@ def materialise(con: ibis.BaseBackend, expr: ir.Table, name: str) -> ir.Table:
     return con.create_table(f"{name}_{next(_names)}", expr, temp=True)
 
 
-def write_parquet(con: ibis.BaseBackend, expr: ir.Table, folder: Path) -> int:
-    """Write ``expr`` as ``folder/part-00000.parquet``; return its row count."""
+def write_parquet(
+    con: ibis.BaseBackend,
+    expr: ir.Table,
+    folder: Path,
+    *,
+    name: str = "part-00000.parquet",
+    compression: str = "zstd",
+) -> int:
+    """Write ``expr`` as ``folder/name`` (a store table: zstd; an ingest batch's part, written
+    and read back once: snappy); return its row count."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "part-00000.parquet"
-    con.to_parquet(expr, str(target), compression="zstd")
+    target = folder / name
+    con.to_parquet(expr, str(target), compression=compression)
     import pyarrow.parquet as pq
 
     return int(pq.ParquetFile(target).metadata.num_rows)

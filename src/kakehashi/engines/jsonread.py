@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = [
     "RawFile",
     "ReadFailed",
-    "copy_to_parquet",
     "drop_temp_tables",
     "load_raw",
     "threads",
@@ -191,15 +190,6 @@ def drop_temp_tables(con: ibis.BaseBackend, keep: set[str]) -> None:
     for name, temporary in tables:
         if name not in keep and name.rsplit("__", 1)[0] not in keep:
             raw.execute(f'DROP TABLE {"temp" if temporary else "main"}."{name}"').fetchall()
-
-
-def copy_to_parquet(con: ibis.BaseBackend, expr: ibis.expr.types.Table, target: Path) -> int:
-    """Write ``expr`` as the Parquet file ``target`` (a batch's part: snappy, DuckDB's default,
-    fast to write and read back once); return the rows written."""
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    raw: duckdb.DuckDBPyConnection = con.con
-    sql = con.compile(expr)
-    return int(_scalar(raw, f"COPY ({sql}) TO $p (FORMAT parquet)", {"p": str(target)}))
 
 
 def _scalar(raw: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:

@@ -24,20 +24,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import ibis.expr.operations as ops
 
+from kakehashi.engines import duckdb as duck
 from kakehashi.engines import jsonread
 from kakehashi.engines.jsonread import RawFile
 from kakehashi.errors import ConfigError
+from kakehashi.settings import Settings
 
 if TYPE_CHECKING:
     import ibis
     import ibis.expr.types as ir
 
-    from kakehashi.settings import Settings
     from kakehashi.store import Transaction
 
 __all__ = ["DuckDBWorkspace", "Workspace", "open_workspace"]
 
-_DEFAULT_BATCH_MB = 256
 _views = itertools.count()
 
 
@@ -87,7 +87,8 @@ class DuckDBWorkspace:
     def __init__(self, settings: Settings | None, folder: Path):
         self.con = jsonread.workspace(settings, Path(folder) / "spill")
         self.parts = Path(folder) / "parts"
-        mb = settings.ingest_batch_mb if settings is not None else _DEFAULT_BATCH_MB
+        # No settings: the declared defaults (256 MB), not the environment's.
+        mb = (settings or Settings.load(env={}, config_file=None)).ingest_batch_mb
         self.batch_bytes: int | None = int(mb) << 20 if int(mb) > 0 else None
         # A gzipped file is parsed by one thread: a batch of fewer files than threads
         # (snapshot files are up to 2 GB) would leave cores idle.
@@ -115,8 +116,13 @@ class DuckDBWorkspace:
         self._batches += 1
         try:
             for name in new:
-                target = self.parts / name / f"part-{batch:05d}.parquet"
-                rows[name] = jsonread.copy_to_parquet(self.con, pending.pop(name), target)
+                rows[name] = duck.write_parquet(
+                    self.con,
+                    pending.pop(name),
+                    self.parts / name,
+                    name=f"part-{batch:05d}.parquet",
+                    compression="snappy",
+                )
                 needed = {t.name for expr in pending.values() for t in expr.op().find(ops.DatabaseTable)}
                 jsonread.drop_temp_tables(self.con, keep=needed)
         finally:

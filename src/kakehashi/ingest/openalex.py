@@ -333,7 +333,7 @@ def _checked(
     if not n_bad:
         return raw, span, 0
     bad = raw.filter(~good)
-    if n_bad and not skip:
+    if not skip:
         first = ws.execute(bad.order_by(["_source_path", "_source_line"]).limit(1)).iloc[0]
         path = Path(first["_source_path"])
         line = line_of_record(path, int(first["_source_line"]))
