@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from kakehashi.engines import merge
 from kakehashi.model import tables as model
 from kakehashi.store import Store
 
@@ -25,6 +26,8 @@ def rows_to_arrow(
     tbl = pa.table(cols, schema=schema)
     if spec.reference:
         return tbl
+    if spec.registry:
+        return tbl  # Transaction.replace adds _version
     if spec.parent is None:
         versions = list(range(len(rows)))
     else:
@@ -41,7 +44,7 @@ def build_store(path: Path, **tables: list[dict[str, Any]]) -> Store:
         w.setdefault("updated_date", dt.datetime(2024, 1, 1))
         if "year" in w and "publication_date" not in w:
             w["publication_date"] = dt.date(w["year"], 6, 1)
-    with store.transaction({"kind": "test"}) as tx:
+    with merge.transaction(store, {"kind": "test"}) as tx:
         for name, rows in tables.items():
             if not rows:
                 continue

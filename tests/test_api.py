@@ -164,16 +164,8 @@ def test_a_second_call_is_served_from_the_cache(app: Any) -> None:
     assert svc.computed == before + 2
 
 
-def test_a_new_store_version_is_not_served_from_the_cache(app: Any) -> None:
-    svc = app.state.service
-    key = ("test-key",)
-    svc.run(key, lambda t: __import__("pyarrow").table({"x": [1]}), {})
-    assert svc.cached(key) is not None
-    svc._version = "another-version"  # what a new ingest's manifest would say
-    try:
-        assert svc.cached(key) is None
-    finally:
-        svc._version = svc.store.version
+# A new store version, by a real commit, is not served from the cache:
+# tests/test_store_readers.py::test_a_new_store_version_is_not_served_from_the_cache.
 
 
 def test_csv_and_xlsx_rows_equal_the_json_rows(app: Any) -> None:

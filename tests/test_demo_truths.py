@@ -29,7 +29,7 @@ def world(tmp_path_factory):
 
 def test_2022_international_rates_recovered(world):
     store, t = world
-    truth = pq.read_table(store.path / "truth" / "intl_rates.parquet").to_pylist()
+    truth = pq.read_table(store.folder_dir("truth") / "intl_rates.parquet").to_pylist()
     planted = {r["country"]: r["pp_intl"] for r in truth if r["year"] == 2022}
     got = {
         r["country"]: r

@@ -68,7 +68,7 @@ def test_same_seed_same_world_other_seed_other_world(tmp_path: Path) -> None:
     for t in model.TABLES:
         assert a.read_arrow(t.name).equals(b.read_arrow(t.name)), t.name
     for name in ("moves.parquet", "intl_rates.parquet"):
-        assert pq.read_table(a.path / "truth" / name).equals(pq.read_table(b.path / "truth" / name))
+        assert pq.read_table(a.folder_dir("truth") / name).equals(pq.read_table(b.folder_dir("truth") / name))
     assert not a.read_arrow("authorships").equals(c.read_arrow("authorships"))
     assert not a.read_arrow("works").equals(c.read_arrow("works"))
 
@@ -76,6 +76,9 @@ def test_same_seed_same_world_other_seed_other_world(tmp_path: Path) -> None:
 def test_every_table_filled_with_the_models_columns(demo: Store) -> None:
     for t in model.TABLES:
         tbl = demo.read_arrow(t.name)
+        if t.registry:  # the demo world's registry is not built yet (issue 16): an empty table
+            assert tbl.num_rows == 0 and set(t.columns) == set(tbl.column_names), t.name
+            continue
         assert tbl.num_rows > 0, t.name
         assert set(t.contract_columns) <= set(tbl.column_names), t.name
     assert demo.is_synthetic
@@ -127,7 +130,7 @@ def test_works_without_country_present(demo: Store) -> None:
 
 def test_2022_international_rates_are_nistep(demo: Store) -> None:
     r = _rates(demo).xs(2022, level="year")
-    truth = pq.read_table(demo.path / "truth" / "intl_rates.parquet").to_pandas()
+    truth = pq.read_table(demo.folder_dir("truth") / "intl_rates.parquet").to_pandas()
     for c, rate in SEVEN.items():
         got = r.loc[c, "p_intl"] / r.loc[c, "p_whole"]
         # The generator sets each country's domestic works from the international
@@ -139,7 +142,7 @@ def test_2022_international_rates_are_nistep(demo: Store) -> None:
 
 def test_all_planted_rates_recovered(demo: Store) -> None:
     r = _rates(demo).reset_index()
-    truth = pq.read_table(demo.path / "truth" / "intl_rates.parquet").to_pandas()
+    truth = pq.read_table(demo.folder_dir("truth") / "intl_rates.parquet").to_pandas()
     m = r.merge(truth, left_on=["country_code", "year"], right_on=["country", "year"], suffixes=("", "_t"))
     m = m[m.p_whole >= 20]
     err = (m.p_intl / m.p_whole - m.pp_intl).abs()
@@ -155,7 +158,7 @@ def test_japan_international_output_grows_slowest(demo: Store) -> None:
 
     growth = {c: intl(c, 2022) / intl(c, 2012) for c in SEVEN}
     assert min(growth, key=growth.__getitem__) == "JP", growth
-    s4 = pq.read_table(demo.path / "truth" / "s4_growth.parquet").to_pandas()
+    s4 = pq.read_table(demo.folder_dir("truth") / "s4_growth.parquet").to_pandas()
     assert s4.loc[s4["rank"] == 1, "country"].item() == "JP"
 
 
@@ -210,7 +213,7 @@ def _reference_moves(store: Store) -> pd.DataFrame:
 
 def test_planted_moves_recovered_by_the_design_rules(demo: Store) -> None:
     got = _reference_moves(demo)
-    truth = pq.read_table(demo.path / "truth" / "moves.parquet").to_pandas()
+    truth = pq.read_table(demo.folder_dir("truth") / "moves.parquet").to_pandas()
     key = ["author_id", "kind", "from", "to", "year"]
     g = set(map(tuple, got[key].astype(str).values))
     t = set(map(tuple, truth[key].astype(str).values))
@@ -228,7 +231,7 @@ def test_planted_moves_recovered_by_the_design_rules(demo: Store) -> None:
 
 
 def test_yearly_move_rates_are_one_to_two_percent(demo: Store) -> None:
-    flows = pq.read_table(demo.path / "truth" / "mobility_flows.parquet").to_pandas()
+    flows = pq.read_table(demo.folder_dir("truth") / "mobility_flows.parquet").to_pandas()
     f = flows[flows.year.between(2005, 2022)]
     rate = (f.transfers_in.sum() + f.visits_out.sum()) / f.active_authors.sum()
     # planted hazards: transfers 1.0 % + visits 0.6 % of eligible author-years (first years excluded)
@@ -236,7 +239,7 @@ def test_yearly_move_rates_are_one_to_two_percent(demo: Store) -> None:
 
 
 def test_wpi_like_centres_planted(demo: Store) -> None:
-    wpi = pq.read_table(demo.path / "truth" / "wpi_centres.parquet").to_pandas()
+    wpi = pq.read_table(demo.folder_dir("truth") / "wpi_centres.parquet").to_pandas()
     assert len(wpi) >= 3
     lin = _df(demo, "institution_lineage")
     assert set(wpi.institution_id) <= set(lin[lin.depth == 1].institution_id)

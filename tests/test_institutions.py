@@ -362,7 +362,7 @@ def test_demo_wpi_centres_lead_their_country(demo: Store) -> None:
     t = open_store(demo, "duckdb")
     got = _by(institution_profile(t, Scope(country="JP")))
     truth = set(
-        pq.read_table(demo.path / "truth" / "wpi_centres.parquet").column("institution_id").to_pylist()
+        pq.read_table(demo.folder_dir("truth") / "wpi_centres.parquet").column("institution_id").to_pylist()
     )
     assert {i for i, r in got.items() if r["is_wpi"]} == truth
     ranked = [got[i] for i in truth if i in got and got[i]["works"] >= 50]

@@ -384,7 +384,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def test_demo_planted_moves_recovered(demo: Store) -> None:
     got = careers.moves(open_store(demo, "duckdb"), Scope()).to_pyarrow().to_pylist()
-    truth = pq.read_table(demo.path / "truth" / "moves.parquet").to_pylist()
+    truth = pq.read_table(demo.folder_dir("truth") / "moves.parquet").to_pylist()
     key = ("author_id", "kind", "from", "to", "year")
     g = {tuple(r[k] for k in key) for r in got}
     t = {tuple(r[k] for k in key) for r in truth}

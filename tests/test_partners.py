@@ -287,7 +287,7 @@ def test_demo_world_partner_preferences_recovered(tmp_path_factory):
     """
     store = Store.open(tmp_path_factory.mktemp("demo") / "store", create=True)
     build_demo(store, works=200_000, seed=1)
-    truth = pq.read_table(store.path / "truth" / "partners.parquet")
+    truth = pq.read_table(store.folder_dir("truth") / "partners.parquet")
     expected: dict[str, float] = {}
     for r in truth.to_pylist():
         if r["country"] != "JP" or not 2012 <= r["year"] <= 2022:

@@ -66,9 +66,11 @@ def demo(
             report = demo_world.write_demo_openalex(as_openalex, works=works, seed=seed, progress=p)
             target = as_openalex
         else:
+            from kakehashi.settings import Settings
             from kakehashi.store import Store
 
-            report = demo_world.build_demo(Store.open(store, create=True), works=works, seed=seed, progress=p)
+            st = Store.open(store, create=True)
+            report = demo_world.build_demo(st, works=works, seed=seed, progress=p, settings=Settings.load())
             target = store
     _report(report, target, lang)
 

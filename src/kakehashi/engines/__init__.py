@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from kakehashi.errors import ConfigError
 from kakehashi.model import tables as model
+from kakehashi.store import Store as _Store
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from kakehashi.settings import Settings
-    from kakehashi.store import Store
+    from kakehashi.store import Store, Version
 
 __all__ = ["ENGINES", "Tables", "interrupt", "open_store"]
 
@@ -64,22 +65,29 @@ class Tables(Mapping[str, "ir.Table"]):
         return expr.cache()
 
 
-def open_store(store: Store, engine: str = "duckdb", settings: Settings | None = None) -> Tables:
-    """Open every table of ``store`` as an Ibis table on ``engine``."""
+def open_store(store: Store | Version, engine: str = "duckdb", settings: Settings | None = None) -> Tables:
+    """Open every table of ``store``'s pinned version as an Ibis table on ``engine``.
+
+    The tables hold that version (:class:`kakehashi.store.Version`) for as long
+    as they live: a commit meanwhile neither changes nor deletes what they read.
+    """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
     if engine == "duckdb":
         from kakehashi.engines import duckdb as eng
     else:
         from kakehashi.engines import spark as eng  # type: ignore[no-redef]
+    version = store.pinned if isinstance(store, _Store) else store
     backend = eng.connect(settings)
 
     def open_one(name: str) -> ir.Table:
-        if store.has_table(name):
-            return eng.read_parquet(backend, store.table_dir(name), name)
+        if version.has_table(name):
+            return eng.read_parquet(backend, version.table_dir(name), name)
         return eng.empty_table(backend, model.spec(name))
 
-    return Tables(engine, backend, _OnFirstUse(open_one, [s.name for s in model.TABLES]), store.provenance())
+    return Tables(
+        engine, backend, _OnFirstUse(open_one, [s.name for s in model.TABLES]), version.provenance()
+    )
 
 
 class _OnFirstUse(Mapping[str, "ir.Table"]):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import ibis.expr.operations as ops
 
 from kakehashi.engines import duckdb as duck
-from kakehashi.engines import jsonread
+from kakehashi.engines import jsonread, merge
 from kakehashi.engines.jsonread import RawFile
 from kakehashi.errors import ConfigError
 from kakehashi.settings import Settings
@@ -130,11 +130,11 @@ class DuckDBWorkspace:
         return rows
 
     def finish(self, tx: Transaction) -> None:
-        """Merge every batch's parts now, in this connection (:meth:`Transaction.merge`),
+        """Merge every batch's parts now, in this connection (:func:`~kakehashi.engines.merge.merge_tables`),
         so the merge runs with the ingest's memory and thread settings."""
         tables = {name: self.staged(tx, name) for name in self._staged_names()}
         if tables:
-            tx.merge(self.con, tables)
+            merge.merge_tables(self.con, tx, tables)
 
     def _staged_names(self) -> list[str]:
         if not self.parts.is_dir():

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kakehashi.engines import merge
 from kakehashi.errors import ConfigError
 from kakehashi.ingest import IngestReport, NullProgress, Progress
 from kakehashi.ingest._demo_tables import chunk_tables, entity_tables
 from kakehashi.ingest._demo_truth import write_truth
 from kakehashi.ingest._demo_world import World, build_world
+from kakehashi.settings import Settings
 from kakehashi.store import Store
 
 __all__ = ["build_demo", "demo_source", "write_demo_openalex"]
@@ -70,9 +72,16 @@ def _world(works: int, seed: int, progress: Progress, label: str) -> World:
 
 
 def build_demo(
-    store: Store, *, works: int = 200_000, seed: int = 1, progress: Progress = NullProgress()
+    store: Store,
+    *,
+    works: int = 200_000,
+    seed: int = 1,
+    progress: Progress = NullProgress(),
+    settings: Settings | None = None,
 ) -> IngestReport:
     """Generate the demo world into ``store`` in one transaction, with its ``truth/``.
+
+    ``settings``' DuckDB memory and threads bound the merge (the manifest records them).
 
     Deterministic for ``(works, seed)``. Raises :class:`~kakehashi.errors.ConfigError`
     for a bad size or seed; the store is untouched on any error.
@@ -80,7 +89,7 @@ def build_demo(
     w = _world(works, seed, progress, "demo world")
     report = IngestReport(notes=["synthetic demo world"])
     rows: dict[str, int] = {}
-    with store.transaction(source=demo_source(works, seed)) as tx:
+    with merge.transaction(store, demo_source(works, seed), settings) as tx:
         for name, tbl in entity_tables(w).items():
             tx.add(name, tbl)
             rows[name] = rows.get(name, 0) + tbl.num_rows

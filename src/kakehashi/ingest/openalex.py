@@ -4,7 +4,7 @@ The path of the data::
 
     SOURCE… ─find_files─▶ sorted files ─┬ a batch ─read_json(columns=…) or Spark from_json─▶ raw tables
                                          │   ─normalise (Ibis)─▶ staged Parquet (the batch dropped)
-                                         └ next batch …     ─store.transaction─▶ merged, swapped in
+                                         └ next batch …     ─merge.transaction─▶ merged, committed
 
 On DuckDB a batch is at most ``ingest_batch_mb`` of one entity's files, so
 the ingest's memory is bounded by a batch, not by the snapshot; on Spark
@@ -35,7 +35,7 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from kakehashi.engines import ENGINES, jsonread
+from kakehashi.engines import ENGINES, jsonread, merge
 from kakehashi.engines.workspace import Workspace, open_workspace
 from kakehashi.errors import ConfigError, MalformedInputError
 from kakehashi.ingest import IngestReport, NullProgress, Progress
@@ -124,7 +124,7 @@ def ingest_openalex(
         "engine": engine,
     }
     progress.start(files=len(files), nbytes=sum(f.size for f in files), label="openalex")
-    with store.transaction(source=src, settings=settings.as_dict()) as tx:
+    with merge.transaction(store, src, settings) as tx:
         work = tx.dir / "openalex"
         ws = open_workspace(engine, settings, work)
         try:

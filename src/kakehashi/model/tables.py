@@ -8,7 +8,10 @@ Merging (DESIGN.md): a *root* table is upserted by its key; of the versions of
 one key (already stored or newly ingested) the one highest in ``order_by``
 wins, the new one on a full tie (so re-ingesting a source changes nothing).
 A *child* table belongs to a root: its rows for a key are replaced by the
-winning version's rows.
+winning version's rows. A *registry* table (the management half's data,
+edited by people) is a root without version order: a newly written row
+replaces the stored row of its key, and only a transaction that says it
+writes the registry may write it — never an OpenAlex ingest.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import dataclasses
 import ibis
 import ibis.expr.datatypes as dt
 
-__all__ = ["TABLES", "TableSpec", "children_of", "spec"]
+__all__ = ["KINDS", "TABLES", "TableSpec", "children_of", "spec"]
+
+KINDS = ("openalex", "reference", "registry")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +35,27 @@ class TableSpec:
     order_by: tuple[str, ...] = ()
     #: child tables: the root table whose winning version brings these rows
     parent: str | None = None
-    #: reference tables are replaced whole, never merged
-    reference: bool = False
+    #: who writes the table (DESIGN.md "The store", "Registry tables"): ``openalex``
+    #: (an ingest of scholarly records upserts it), ``reference`` (shipped with the
+    #: package, replaced whole on every commit) or ``registry`` (rows edited by people,
+    #: replaced by key, each with its ``_source``; an OpenAlex ingest never touches it)
+    kind: str = "openalex"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"table {self.name}: kind {self.kind!r} is not one of {KINDS}")
+        if self.kind == "registry" and (self.parent or self.order_by or "_source" not in self.schema):
+            raise ValueError(f"registry table {self.name} needs a _source column, no parent and no order_by")
+
+    @property
+    def reference(self) -> bool:
+        """Replaced whole from the package on every commit, never merged."""
+        return self.kind == "reference"
+
+    @property
+    def registry(self) -> bool:
+        """Edited by people: replaced by key, never written by an OpenAlex ingest."""
+        return self.kind == "registry"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -150,11 +174,47 @@ TABLES: tuple[TableSpec, ...] = (
         key=("funder_id",),
         order_by=("_entity", "updated_date"),
     ),
+    # The management half's registry (DESIGN.md "Registry tables"); the remaining
+    # registry tables are declared with the issues that read them.
+    TableSpec(
+        "programmes",
+        _s(
+            programme_id=_STR,
+            parent_id=_STR,
+            rs_project_id=_STR,
+            name_ja=_STR,
+            name_en=_STR,
+            agency=_STR,
+            measures="array<string>",
+            purposes="array<string>",
+            aims="array<string>",
+            stages="array<string>",
+            mode=_STR,
+            cooperation_level=_STR,
+            partner_countries="array<string>",
+            fields="array<int32>",
+            start_fy="int32",
+            end_fy="int32",
+            stay_months="float64",
+            online_share="float64",
+            remote_facilities="boolean",
+            partner_request_date="date",
+            launch_date="date",
+            description_ja=_STR,
+            description_en=_STR,
+            url=_STR,
+            synthetic="boolean",
+            rs_only="boolean",
+            _source=_STR,
+        ),
+        key=("programme_id",),
+        kind="registry",
+    ),
     TableSpec(
         "fields",
         _s(id="int32", level=_STR, name_en=_STR, name_ja=_STR, parent_id="int32"),
         key=("id",),
-        reference=True,
+        kind="reference",
     ),
     TableSpec(
         "countries",
@@ -166,7 +226,7 @@ TABLES: tuple[TableSpec, ...] = (
             groups="array<string>",
         ),
         key=("code",),
-        reference=True,
+        kind="reference",
     ),
 )
 

@@ -1,21 +1,43 @@
-"""A store folder: one Parquet dataset per table, a manifest, atomic merges.
+"""A store folder: versions of Parquet tables, a manifest naming the current one, atomic commits.
 
-Layout::
+Layout (format ``kakehashi-store/2``)::
 
-    DIR/manifest.json          what is in the store and where it came from
-    DIR/<table>/part-*.parquet one dataset per table (DESIGN.md)
-    DIR/.lock                  one writer at a time
-    DIR/.journal.json          present only while tables are being swapped
-    DIR/.tx-<id>/              a transaction's new tables, written aside
+    DIR/manifest.json                      the current version: the commit point
+    DIR/.versions/manifests/<v>.json       every version still kept (a reader's pin)
+    DIR/.versions/tables/<table>/<v>/      a table as version <v> wrote it (part-*.parquet)
+    DIR/.versions/folders/<name>/<v>/      a plain folder (the demo world's truth/)
+    DIR/<table>, DIR/<name>                symlinks to the current version's folders, so
+                                           DuckDB, Spark, Polars or pandas read DIR/<table>/
+    DIR/.lock                              writers only: one at a time
+    DIR/.tx-<v>/                           a transaction's work, written aside
 
-A transaction stages new rows per table, merges them with the stored rows
-(:mod:`kakehashi.store.merge`) into ``.tx-<id>/``, then commits: it writes the
-journal (the commit point), swaps each table folder for its new version and
-writes the new manifest, then removes the journal. The next command that
-opens the store finishes a swap a killed process left behind (roll forward,
-since the journal exists) or deletes a transaction that never reached its
-journal (roll back). Either way the store is as before or as after, never a
-mix.
+A transaction writes the new version of every table it touches into
+``.tx-<v>/``; at commit the new folders are moved under ``.versions/``, the
+version's manifest written, and ``manifest.json`` replaced by it in one
+``rename`` — **the commit point**. A table the transaction did not touch
+keeps its folder: the new manifest names the old one. The symlinks are then
+pointed at the new folders, and versions no reader holds are deleted.
+
+Readers never write and never wait. :meth:`Store.open` reads
+``manifest.json`` and *pins* that version: it holds a shared ``flock`` on the
+version's manifest file (an open file descriptor, nothing written), and every
+table it reads comes from that version's folders, whatever commits meanwhile.
+A writer deletes an old version only when it can take that file's lock
+exclusively, i.e. when no reader holds it; what a dead process held is freed
+by the kernel. A commit killed at any point leaves the old version current
+(before the rename) or the new one complete (after it); the leftovers —
+folders of an uncommitted version, stale symlinks, unheld versions — are
+tidied by the next writer. A reader that wants a newer version opens the
+store again (:meth:`Store.reopen`; the web server does so on the first
+request after a commit).
+
+Merging staged rows into stored ones is the engines' work
+(:mod:`kakehashi.engines.merge`): this module moves files and keeps
+manifests, and imports no engine.
+
+Stores of format ``kakehashi-store/1`` (tables in ``DIR/<table>/`` itself)
+are read as they are, without a pin; the first write moves them to this
+layout by hard links (no data copied).
 """
 
 from __future__ import annotations
@@ -26,8 +48,10 @@ import fcntl
 import json
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +62,29 @@ from kakehashi._version import __version__
 from kakehashi.errors import StoreError
 from kakehashi.model import tables as model
 
-__all__ = ["Store", "Transaction", "exclusive_lock"]
+__all__ = ["FORMAT", "Store", "Transaction", "Version", "exclusive_lock"]
 
+FORMAT = "kakehashi-store/2"
 MANIFEST = "manifest.json"
-JOURNAL = ".journal.json"
 LOCK = ".lock"
+VERSIONS = ".versions"
+LEGACY_JOURNAL = ".journal.json"  # format 1's commit journal
 
 
 def _crash_point(name: str) -> None:
     # Fault injection for the atomicity tests: KAKEHASHI_CRASH_AT=<name> makes the
-    # process die here, as a kill -9 would, so recovery can be tested for real.
+    # process die here, as a kill -9 would, so recovery can be tested for real;
+    # KAKEHASHI_PAUSE_AT=<name>:<file> makes it wait there until <file> exists, so a
+    # test can read the store while a commit is half done.
     if os.environ.get("KAKEHASHI_CRASH_AT") == name:
         os._exit(137)
+    pause = os.environ.get("KAKEHASHI_PAUSE_AT", "")
+    if pause.startswith(name + ":"):
+        go = Path(pause.split(":", 1)[1])
+        Path(str(go) + ".waiting").touch()
+        deadline = time.monotonic() + 120
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -89,100 +124,138 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
-class Store:
-    """A store folder. Open with :meth:`open`; write through :meth:`transaction`."""
+def _empty_manifest() -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "kakehashi_version": __version__,
+        "tables": {},
+        "sources": [],
+        "synthetic": False,
+    }
 
-    def __init__(self, path: Path):
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{what} {path} is not valid JSON ({exc}); the store is damaged.") from exc
+    except PermissionError as exc:
+        raise StoreError(f"cannot read {path}: permission denied; ask for read access to the store.") from exc
+    if not isinstance(data, dict):
+        raise StoreError(f"{what} {path} is not a JSON object; the store is damaged.")
+    return data
+
+
+def _pin_current(p: Path) -> Version:
+    """The version ``p/manifest.json`` names, pinned (format 1 and empty stores: unpinned)."""
+    for _ in range(200):
+        current = p / MANIFEST
+        if not current.exists():
+            return Version(p, _empty_manifest(), None)
+        m = _read_json(current, "manifest")
+        if _is_legacy(m) or "store_version" not in m:
+            return Version(p, m, None)
+        got = _lock_shared(p / VERSIONS / "manifests" / f"{m['store_version']}.json")
+        if got is not None and got[1].get("store_version") == m["store_version"]:
+            return Version(p, got[1], got[0])
+        if got is not None:
+            got[0].release()
+        time.sleep(0.005)  # a commit replaced the manifest meanwhile: read it again
+    raise StoreError(f"store {p} changed version 200 times while being opened; try again.")
+
+
+def _is_legacy(manifest: dict[str, Any]) -> bool:
+    return manifest.get("format", FORMAT) != FORMAT and bool(manifest.get("tables"))
+
+
+class _Pin:
+    """A shared lock on one version's manifest file while a reader uses that version."""
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+        self._finalizer = weakref.finalize(self, _close_fd, fd) if fd is not None else None
+
+    def release(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+def _close_fd(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _lock_shared(path: Path) -> tuple[_Pin, dict[str, Any]] | None:
+    """Pin the version whose manifest is ``path``: (pin, manifest), or None if it is gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)  # a writer is deleting it this instant
+        return None
+    except OSError:
+        pass  # a file system without flock (some network mounts): read unpinned
+    if os.fstat(fd).st_nlink == 0:  # deleted between open and lock
+        os.close(fd)
+        return None
+    with os.fdopen(os.dup(fd), "r", encoding="utf-8") as fh:
+        try:
+            manifest = json.load(fh)
+        except json.JSONDecodeError as exc:
+            os.close(fd)
+            raise StoreError(
+                f"version manifest {path} is not valid JSON ({exc}); the store is damaged."
+            ) from exc
+    return _Pin(fd), manifest
+
+
+class Version:
+    """One committed version of a store, held for reading: its manifest and its folders.
+
+    While a :class:`Version` object lives, its pin keeps a writer from deleting
+    its folders; an engine's tables opened on it (:func:`kakehashi.engines.open_store`)
+    hold it, so a query started on a version finishes on it.
+    """
+
+    def __init__(self, path: Path, manifest: dict[str, Any], pin: _Pin | None):
         self.path = Path(path)
+        self._manifest = manifest
+        self._pin = pin
 
-    # -- opening -------------------------------------------------------------
-    @classmethod
-    def open(cls, path: str | Path, *, create: bool = False) -> Store:
-        """Open the store at ``path``, finishing or undoing an interrupted swap.
-
-        With ``create`` a missing folder becomes an empty store; without it a
-        missing or foreign folder is a :class:`StoreError`.
-        """
-        p = Path(path)
-        if not (p / MANIFEST).exists() and not (p / JOURNAL).exists():
-            if not create:
-                if not p.exists():
-                    raise StoreError(
-                        f"no store at {p}: build one with `kakehashi ingest demo --store {p}` "
-                        f"or `kakehashi ingest openalex --store {p} SOURCE…`."
-                    )
-                raise StoreError(f"{p} is not a kakehashi store (it has no {MANIFEST}); check the path.")
-            if p.exists() and any(q for q in p.iterdir() if not q.name.startswith(".")):
-                raise StoreError(
-                    f"{p} exists, is not empty and is not a kakehashi store; choose a new or empty folder."
-                )
-            p.mkdir(parents=True, exist_ok=True)
-        store = cls(p)
-        with store._locked():
-            store._recover()
-        return store
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        busy = StoreError(
-            f"store {self.path} is being written by another kakehashi process; wait for it to finish."
-        )
-        with exclusive_lock(self.path / LOCK, busy):
-            yield
-
-    def _recover(self) -> None:
-        journal = self.path / JOURNAL
-        if journal.exists():
-            j = json.loads(journal.read_text(encoding="utf-8"))
-            self._swap(j)
-        # Anything written aside without a journal never committed: roll back.
-        for q in self.path.glob(".tx-*"):
-            shutil.rmtree(q, ignore_errors=True)
-        for q in self.path.glob(".old-*"):
-            shutil.rmtree(q, ignore_errors=True)
-
-    def _swap(self, j: dict[str, Any]) -> None:
-        """Move each staged table into place; safe to run again after a crash."""
-        txdir = self.path / f".tx-{j['txid']}"
-        olddir = self.path / f".old-{j['txid']}"
-        olddir.mkdir(exist_ok=True)
-        for i, name in enumerate(j["tables"]):
-            new = txdir / name
-            if not new.exists():
-                continue  # already moved in by an earlier, interrupted run
-            live = self.path / name
-            if live.exists():
-                os.replace(live, olddir / name)
-            if i == 1:
-                _crash_point("mid-swap")
-            os.replace(new, live)
-        _fsync_dir(self.path)
-        _write_json_atomic(self.path / MANIFEST, j["manifest"])
-        _crash_point("before-journal-removed")
-        (self.path / JOURNAL).unlink()
-        _fsync_dir(self.path)
-        shutil.rmtree(olddir, ignore_errors=True)
-        shutil.rmtree(txdir, ignore_errors=True)
-
-    # -- reading ---------------------------------------------------------------
     @property
     def manifest(self) -> dict[str, Any]:
-        f = self.path / MANIFEST
-        if not f.exists():
-            return {"kakehashi_version": __version__, "tables": {}, "sources": [], "synthetic": False}
-        return json.loads(f.read_text(encoding="utf-8"))
+        """This version's manifest (a copy)."""
+        return json.loads(json.dumps(self._manifest))
 
     @property
     def version(self) -> str:
-        """Changes with every committed transaction (for caches keyed on it)."""
-        return str(self.manifest.get("store_version", "empty"))
+        """This version's id (changes with every committed transaction; caches key on it)."""
+        return str(self._manifest.get("store_version", "empty"))
 
     @property
     def is_synthetic(self) -> bool:
-        return bool(self.manifest.get("synthetic", False))
+        return bool(self._manifest.get("synthetic", False))
+
+    def _entry_path(self, section: str, name: str) -> Path | None:
+        entry = self._manifest.get(section, {}).get(name)
+        if entry is None:
+            return self.path / name if _is_legacy(self._manifest) else None  # format 1: DIR/<name>
+        rel = entry.get("path")
+        return self.path / (rel if rel else name)
 
     def table_dir(self, name: str) -> Path:
-        return self.path / name
+        """The folder of table ``name`` in this version (may not exist for a table never written)."""
+        return self._entry_path("tables", name) or self.path / VERSIONS / "tables" / name / "none"
+
+    def folder_dir(self, name: str) -> Path:
+        """This version of a plain folder a transaction wrote (:meth:`Transaction.folder`)."""
+        got = self._entry_path("folders", name)
+        if got is None:
+            raise StoreError(f"store {self.path} has no folder {name!r}; no ingest wrote one.")
+        return got
 
     def has_table(self, name: str) -> bool:
         d = self.table_dir(name)
@@ -195,7 +268,7 @@ class Store:
         return pq.read_table(self.table_dir(name))
 
     def provenance(self) -> dict[str, Any]:
-        m = self.manifest
+        m = self._manifest
         return {
             "store": str(self.path.resolve()),
             "store_version": m.get("store_version"),
@@ -204,39 +277,277 @@ class Store:
             "kakehashi_version": __version__,
         }
 
+
+class Store:
+    """A store folder, pinned to the version current when it was opened.
+
+    Open with :meth:`open`; read with :meth:`table_dir` / :meth:`read_arrow`
+    (always the pinned version, :attr:`pinned`); write through a transaction
+    (:func:`kakehashi.engines.merge.transaction`, or :meth:`transaction` for
+    producers that merge by themselves), after which the store is pinned to
+    the new version.
+    """
+
+    def __init__(self, path: Path, pinned: Version):
+        self.path = Path(path)
+        self.pinned = pinned
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = False) -> Store:
+        """Open the store at ``path`` for reading, pinned to its current version.
+
+        Writes nothing. With ``create`` a missing or empty folder is an empty
+        store (created when a transaction first commits); without it a missing
+        or foreign folder is a :class:`StoreError`.
+        """
+        p = Path(path)
+        if not (p / MANIFEST).exists():
+            if not create:
+                if not p.exists():
+                    raise StoreError(
+                        f"no store at {p}: build one with `kakehashi ingest demo --store {p}` "
+                        f"or `kakehashi ingest openalex --store {p} SOURCE…`."
+                    )
+                if not (p / LEGACY_JOURNAL).exists():
+                    raise StoreError(f"{p} is not a kakehashi store (it has no {MANIFEST}); check the path.")
+            elif p.exists() and any(q for q in p.iterdir() if not q.name.startswith(".")):
+                raise StoreError(
+                    f"{p} exists, is not empty and is not a kakehashi store; choose a new or empty folder."
+                )
+        return cls(p, _pin_current(p))
+
+    def refresh(self) -> bool:
+        """Pin the version current now; True if it differs from the one pinned before.
+
+        Tables already opened on the old version (:attr:`pinned`) keep reading it.
+        """
+        new = _pin_current(self.path)
+        changed = new.version != self.pinned.version
+        self.pinned = new
+        return changed
+
+    @staticmethod
+    def current_version(path: str | Path) -> str:
+        """The version ``path``'s manifest names now (reads one small file; nothing is pinned)."""
+        f = Path(path) / MANIFEST
+        try:
+            return str(_read_json(f, "manifest").get("store_version", "empty"))
+        except FileNotFoundError:
+            return "empty"
+
+    # -- reading the pinned version ---------------------------------------------
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.pinned.manifest
+
+    @property
+    def version(self) -> str:
+        return self.pinned.version
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.pinned.is_synthetic
+
+    def table_dir(self, name: str) -> Path:
+        return self.pinned.table_dir(name)
+
+    def folder_dir(self, name: str) -> Path:
+        return self.pinned.folder_dir(name)
+
+    def has_table(self, name: str) -> bool:
+        return self.pinned.has_table(name)
+
+    def read_arrow(self, name: str) -> pa.Table:
+        return self.pinned.read_arrow(name)
+
+    def provenance(self) -> dict[str, Any]:
+        return self.pinned.provenance()
+
     # -- writing -----------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(
-        self, source: dict[str, Any], settings: dict[str, Any] | None = None
-    ) -> Iterator[Transaction]:
-        """Stage rows, then merge and swap them in atomically on a clean exit.
+    def _locked(self) -> Iterator[None]:
+        busy = StoreError(
+            f"store {self.path} is being written by another kakehashi process; wait for it to finish."
+        )
+        with exclusive_lock(self.path / LOCK, busy):
+            yield
 
-        An exception inside the block (or a kill) leaves the store untouched.
+    @contextlib.contextmanager
+    def transaction(
+        self,
+        source: dict[str, Any],
+        settings: dict[str, Any] | None = None,
+        *,
+        writes: Collection[str] = ("openalex",),
+    ) -> Iterator[Transaction]:
+        """A transaction on the current version; it commits on a clean exit of the block.
+
+        ``writes`` are the table kinds (:data:`kakehashi.model.tables.KINDS`)
+        it may write: an OpenAlex ingest writes ``openalex`` tables only, so
+        the registry is carried over untouched. Rows staged with
+        :meth:`Transaction.add` / :meth:`~Transaction.replace` must be merged
+        into the transaction's output before the block ends
+        (:func:`kakehashi.engines.merge.transaction` does). An exception inside
+        the block (or a kill) leaves the store as it was. Afterwards this
+        object is pinned to the new version.
         """
+        unknown = set(writes) - set(model.KINDS)
+        if unknown:
+            raise ValueError(f"unknown table kinds {sorted(unknown)}")
+        self.path.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            self._recover()
-            tx = Transaction(self, source, settings or {})
+            self._tidy()
+            tx = Transaction(self, _pin_current(self.path), source, settings or {}, frozenset(writes))
             try:
                 yield tx
-                tx._commit()
+                manifest = tx._commit()
+                tx.base = None  # type: ignore[assignment]  # the old version's pin: released
+                self.pinned = _pin_current(self.path)
+                assert self.version == manifest["store_version"]
+                self._tidy()
             finally:
                 shutil.rmtree(tx.dir, ignore_errors=True)
 
+    # -- tidying (writers only, under the lock) ---------------------------------
+    def _tidy(self) -> None:
+        """Finish what a killed writer left: a format-1 journal, uncommitted folders, stale
+        symlinks, versions no reader holds. Safe to run at any time under the lock."""
+        if (self.path / LEGACY_JOURNAL).exists():
+            self._legacy_swap(_read_json(self.path / LEGACY_JOURNAL, "journal"))
+        for q in self.path.glob(".tx-*"):
+            shutil.rmtree(q, ignore_errors=True)
+        for q in self.path.glob(".old-*"):
+            shutil.rmtree(q, ignore_errors=True)
+        current = self.path / MANIFEST
+        if not current.exists():
+            return
+        m = _read_json(current, "manifest")
+        if _is_legacy(m) or "store_version" not in m:
+            return
+        kept = [m]
+        mdir = self.path / VERSIONS / "manifests"
+        for f in sorted(mdir.glob("*.json")) if mdir.is_dir() else []:
+            if f.stem == m["store_version"]:
+                continue
+            fd = os.open(f, os.O_RDONLY)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # a reader holds this version
+                    kept.append(_read_json(f, "version manifest"))
+                    continue
+                f.unlink()
+            finally:
+                os.close(fd)
+        referenced = {
+            entry["path"]
+            for mm in kept
+            for section in ("tables", "folders")
+            for entry in mm.get(section, {}).values()
+            if entry.get("path")
+        }
+        for section in ("tables", "folders"):
+            base = self.path / VERSIONS / section
+            for d in sorted(base.glob("*/*")) if base.is_dir() else []:
+                if str(d.relative_to(self.path)) not in referenced:
+                    shutil.rmtree(d, ignore_errors=True)
+        self._link(m)
+
+    def _link(self, m: dict[str, Any], *, committing: bool = False) -> None:
+        """Point ``DIR/<name>`` at the current version's folder of every table and folder."""
+        for section in ("tables", "folders"):
+            for name, entry in m.get(section, {}).items():
+                rel = entry.get("path")
+                if not rel:
+                    continue
+                live = self.path / name
+                if live.is_symlink() and os.readlink(live) == rel:
+                    continue
+                if live.exists() and not live.is_symlink():
+                    shutil.rmtree(live)  # format 1's folder, moved to .versions/ by the commit
+                tmp = self.path / f".{name}.link"
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                os.symlink(rel, tmp)
+                os.replace(tmp, live)
+                if committing and name == "affiliations":
+                    _crash_point("mid-links")
+        _fsync_dir(self.path)
+
+    def _legacy_swap(self, j: dict[str, Any]) -> None:
+        """Replay a format-1 journal (a format-1 commit killed during its swap)."""
+        txdir = self.path / f".tx-{j['txid']}"
+        olddir = self.path / f".old-{j['txid']}"
+        olddir.mkdir(exist_ok=True)
+        for name in j["tables"]:
+            new = txdir / name
+            if not new.exists():
+                continue
+            live = self.path / name
+            if live.exists():
+                os.replace(live, olddir / name)
+            os.replace(new, live)
+        _write_json_atomic(self.path / MANIFEST, j["manifest"])
+        (self.path / LEGACY_JOURNAL).unlink()
+        _fsync_dir(self.path)
+        shutil.rmtree(olddir, ignore_errors=True)
+        shutil.rmtree(txdir, ignore_errors=True)
+
 
 class Transaction:
-    """New rows for one ingest; see :meth:`Store.transaction`."""
+    """One version in the making; see :meth:`Store.transaction`.
 
-    def __init__(self, store: Store, source: dict[str, Any], settings: dict[str, Any]):
+    Producers either stage rows (:meth:`add`, :meth:`replace`, :meth:`staged_dir`)
+    for the engines' merge, or write a table's merged new version themselves
+    into :meth:`output_dir` and report it with :meth:`wrote`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        base: Version,
+        source: dict[str, Any],
+        settings: dict[str, Any],
+        writes: frozenset[str],
+    ):
         self.store = store
+        self.base = base
         self.source = dict(source)
         self.settings = settings
+        self.writes = writes
         self.txid = uuid.uuid4().hex[:12]
         self.dir = store.path / f".tx-{self.txid}"
         (self.dir / "staged").mkdir(parents=True)
+        (self.dir / "out").mkdir()
         self._parts: dict[str, int] = {}
         self._folders: set[str] = set()
-        self._merged: dict[str, int] = {}
+        self._written: dict[str, int] = {}
         self.synthetic = bool(source.get("synthetic", False))
+
+    # -- what the merge reads ---------------------------------------------------
+    def stored_dir(self, name: str) -> Path | None:
+        """The folder of ``name`` in the version this transaction builds on, if it has rows there."""
+        if name not in self.base._manifest.get("tables", {}) and not _is_legacy(self.base._manifest):
+            return None
+        d = self.base.table_dir(name)
+        if not (d.is_dir() and any(pq.ParquetFile(f).metadata.num_rows for f in sorted(d.glob("*.parquet")))):
+            return None
+        return d
+
+    def staged(self) -> dict[str, Path]:
+        """Folders of staged rows, by table (only those holding Parquet files)."""
+        root = self.dir / "staged"
+        return {p.name: p for p in sorted(root.iterdir()) if any(p.glob("*.parquet"))}
+
+    # -- staging --------------------------------------------------------------------
+    def _writable(self, name: str) -> model.TableSpec:
+        spec = model.spec(name)  # unknown names fail early
+        if spec.kind not in self.writes or spec.reference:
+            raise ValueError(
+                f"this transaction writes {sorted(self.writes)} tables only; {name} is of kind {spec.kind}"
+            )
+        return spec
 
     def staged_dir(self, name: str) -> Path:
         """Folder where producers may write Parquet files of new rows for ``name``.
@@ -245,18 +556,9 @@ class Transaction:
         in this transaction, later records higher) and child tables the
         ``_version`` of the root record they belong to.
         """
-        model.spec(name)  # unknown names fail early
+        self._writable(name)
         d = self.dir / "staged" / name
         d.mkdir(exist_ok=True)
-        return d
-
-    def folder(self, name: str) -> Path:
-        """A plain folder (e.g. the demo world's ``truth/``) swapped in with the tables."""
-        if name.startswith(".") or name in {t.name for t in model.TABLES} or "/" in name:
-            raise ValueError(f"bad folder name {name!r}")
-        d = self.dir / name
-        d.mkdir(exist_ok=True)
-        self._folders.add(name)
         return d
 
     def add(self, name: str, rows: pa.Table) -> None:
@@ -265,65 +567,118 @@ class Transaction:
         self._parts[name] = n + 1
         pq.write_table(rows, self.staged_dir(name) / f"part-{n:05d}.parquet")
 
-    def merge(self, con: Any, tables: Mapping[str, Any]) -> dict[str, int]:
-        """Merge new rows held as tables of the DuckDB connection ``con`` (Ibis) now.
+    def replace(self, name: str, rows: pa.Table) -> None:
+        """Stage rows of registry table ``name``: each replaces the stored row of its key.
 
-        The other way in, for a producer that has its rows in DuckDB already:
-        nothing is staged and read back. ``tables`` are as :meth:`staged_dir`
-        describes (``_version`` columns); the merged tables are written aside
-        at once and swapped in at commit with the rest. A root table and its
-        children come one way or the other, not both. Returns the rows written
-        per table.
+        Every row needs its ``_source`` (file and line, sheet and row, RS table
+        and id); of two rows with one key in this transaction the later wins.
         """
-        from kakehashi.store.merge import family, merge_tables
+        spec = self._writable(name)
+        if not spec.registry:
+            raise ValueError(f"replace() is for registry tables; {name} is of kind {spec.kind}")
+        if "_source" not in rows.column_names or rows.column("_source").null_count:
+            raise ValueError(f"every row of {name} needs its _source")
+        missing = [k for k in spec.key if k not in rows.column_names or rows.column(k).null_count]
+        if missing:
+            raise ValueError(f"rows of {name} lack their key {missing}")
+        start = sum(pq.ParquetFile(f).metadata.num_rows for f in self.staged_dir(name).glob("*.parquet"))
+        rows = rows.append_column("_version", pa.array(range(start, start + rows.num_rows), pa.int64()))
+        self.add(name, rows)
 
-        again = {family(n) for n in tables} & {family(n) for n in self._merged}
-        if again:
-            raise ValueError(f"tables of {sorted(again)} were merged already in this transaction")
-        rows = merge_tables(con, self.store, tables, self.dir)
-        self._merged.update(rows)
-        return rows
+    def folder(self, name: str) -> Path:
+        """A plain folder (e.g. the demo world's ``truth/``) committed with the tables."""
+        if name.startswith(".") or name in {t.name for t in model.TABLES} or "/" in name or name == MANIFEST:
+            raise ValueError(f"bad folder name {name!r}")
+        d = self.dir / "folders" / name
+        d.mkdir(parents=True, exist_ok=True)
+        self._folders.add(name)
+        return d
 
-    def _commit(self) -> None:
+    # -- writing merged tables ---------------------------------------------------
+    def output_dir(self, name: str) -> Path:
+        """Where the merged new version of ``name`` is written (Parquet files)."""
+        spec = model.spec(name)
+        if spec.kind not in self.writes:
+            raise ValueError(
+                f"this transaction writes {sorted(self.writes)} tables only; {name} is of kind {spec.kind}"
+            )
+        return self.dir / "out" / name
+
+    def wrote(self, name: str, rows: int) -> None:
+        """Record that :meth:`output_dir` of ``name`` holds its new version, of ``rows`` rows."""
+        if name in self._written:
+            raise ValueError(f"{name} was written already in this transaction")
+        self._written[name] = int(rows)
+
+    @property
+    def written(self) -> dict[str, int]:
+        return dict(self._written)
+
+    # -- commit -------------------------------------------------------------------
+    def _commit(self) -> dict[str, Any]:
         from kakehashi.model.reference import reference_tables
-        from kakehashi.store.merge import family, merge_into
 
-        staged_root = self.dir / "staged"
-        staged = sorted(p.name for p in staged_root.iterdir() if any(p.glob("*.parquet")))
-        both = {family(n) for n in staged} & {family(n) for n in self._merged}
-        if both:
-            raise ValueError(f"tables of {sorted(both)} were both staged and merged; use one way")
-        out = self.dir
-        rows = dict(self._merged)
-        if staged:
-            rows.update(merge_into(self.store, staged_root, staged, out))
-        written = sorted(rows)
-        # Reference tables come with the package; every store carries the current ones.
+        left = sorted(set(self.staged()) - set(self._written))
+        if left:
+            raise ValueError(
+                f"staged rows of {left} were not merged; open the transaction with "
+                "kakehashi.engines.merge.transaction, which merges them"
+            )
+        out = self.dir / "out"
+        rows = dict(self._written)
+        # Reference tables come with the package; every version carries the current ones.
         for name, tbl in reference_tables().items():
             (out / name).mkdir(exist_ok=True)
             pq.write_table(tbl, out / name / "part-00000.parquet")
             rows[name] = tbl.num_rows
-            written.append(name)
-        # Tables never written yet get an empty dataset, so every engine can read every table.
+        base = self.base._manifest
+        base_tables = base.get("tables", {})
+        legacy = _is_legacy(base)
         for t in model.TABLES:
-            if t.name not in rows and not self.store.has_table(t.name):
+            if t.name in rows:
+                continue
+            old = base_tables.get(t.name)
+            if old is not None and legacy:
+                _link_files(self.store.path / t.name, out / t.name)  # moved to the new layout
+                rows[t.name] = int(old.get("rows", 0))
+            elif old is None:
+                # Tables never written yet get an empty dataset, so every engine can read every table.
                 (out / t.name).mkdir(exist_ok=True)
                 pq.write_table(t.schema.to_pyarrow().empty_table(), out / t.name / "part-00000.parquet")
                 rows[t.name] = 0
-                written.append(t.name)
-        written.extend(sorted(self._folders))
-        _crash_point("before-journal")
-        manifest = self._manifest(rows)
-        journal = {"txid": self.txid, "tables": written, "manifest": manifest}
-        _write_json_atomic(self.store.path / JOURNAL, journal)
-        _crash_point("after-journal")
-        self.store._swap(journal)
+        folders = sorted(self._folders)
+        if legacy:
+            for name in base.get("folders", {}) or _legacy_folders(self.store.path):
+                if name not in self._folders:
+                    _link_files(self.store.path / name, self.dir / "folders" / name)
+                    folders.append(name)
+        _crash_point("before-move")
+        # Move the new folders under .versions/ (still invisible: no manifest names them).
+        vdir = self.store.path / VERSIONS
+        tables = {k: dict(v) for k, v in base_tables.items()} if not legacy else {}
+        for name, n in sorted(rows.items()):
+            rel = f"{VERSIONS}/tables/{name}/{self.txid}"
+            (vdir / "tables" / name).mkdir(parents=True, exist_ok=True)
+            os.replace(out / name, self.store.path / rel)
+            tables[name] = {"rows": int(n), "path": rel}
+        folder_entries = {k: dict(v) for k, v in base.get("folders", {}).items()} if not legacy else {}
+        for name in sorted(set(folders)):
+            rel = f"{VERSIONS}/folders/{name}/{self.txid}"
+            (vdir / "folders" / name).mkdir(parents=True, exist_ok=True)
+            os.replace(self.dir / "folders" / name, self.store.path / rel)
+            folder_entries[name] = {"path": rel}
+        manifest = self._manifest(tables, folder_entries)
+        (vdir / "manifests").mkdir(parents=True, exist_ok=True)
+        _write_json_atomic(vdir / "manifests" / f"{self.txid}.json", manifest)
+        _crash_point("before-commit")
+        _write_json_atomic(self.store.path / MANIFEST, manifest)  # the commit point
+        _crash_point("after-commit")
+        self.store._link(manifest, committing=True)
+        _crash_point("before-tidy")
+        return manifest
 
-    def _manifest(self, rows: dict[str, int]) -> dict[str, Any]:
-        old = self.store.manifest
-        tables = dict(old.get("tables", {}))
-        for name, n in rows.items():
-            tables[name] = {"rows": int(n)}
+    def _manifest(self, tables: dict[str, Any], folders: dict[str, Any]) -> dict[str, Any]:
+        old = self.base._manifest
         src = dict(self.source)
         src.setdefault("ingested_at", _now())
 
@@ -334,7 +689,7 @@ class Transaction:
         sources = [s for s in old.get("sources", []) if ident(s) != ident(src)]
         sources.append(src)
         return {
-            "format": "kakehashi-store/1",
+            "format": FORMAT,
             "kakehashi_version": __version__,
             "store_version": self.txid,
             "created": old.get("created", _now()),
@@ -342,5 +697,26 @@ class Transaction:
             "synthetic": bool(old.get("synthetic", False)) or self.synthetic,
             "sources": sources,
             "tables": dict(sorted(tables.items())),
+            "folders": dict(sorted(folders.items())),
             "settings": self.settings,
         }
+
+
+def _link_files(src: Path, dst: Path) -> None:
+    """Hard-link every file of ``src`` into ``dst`` (same file system: no data copied)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    if not src.is_dir():
+        return
+    for f in sorted(src.iterdir()):
+        if f.is_file():
+            os.link(f, dst / f.name)
+
+
+def _legacy_folders(path: Path) -> list[str]:
+    """Plain folders of a format-1 store (its manifest did not list them)."""
+    tables = {t.name for t in model.TABLES}
+    return [
+        p.name
+        for p in sorted(path.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and p.name not in tables
+    ]

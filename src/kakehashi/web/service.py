@@ -7,6 +7,14 @@ a worker thread, one query at a time on the store's connection (DuckDB's
 connection is not for concurrent use), and is cut after ``web_timeout``
 seconds: the engine is interrupted and the caller gets :class:`QueryTimeout`.
 A new ingest changes the store's version, so stale results are never served.
+
+The server reads one store version at a time and never writes: it is pinned
+to the version current when it last looked (:class:`kakehashi.store.Version`),
+and every request checks — one ``stat`` of the manifest — whether a commit
+has named a new one since; the first request after a commit pins and reads
+the new version, while queries already running finish on the old one. A
+commit killed half-way never shows: the manifest names the old version or
+the whole new one.
 """
 
 from __future__ import annotations
@@ -14,8 +22,8 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import os
 import threading
-import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -49,11 +57,10 @@ class Result:
 class Service:
     """The store, its tables on the engine, and the result cache of one server."""
 
-    #: how often (seconds) the store's manifest is re-read to notice a new version
-    VERSION_CHECK = 1.0
-
     def __init__(self, store_path: str | Path, settings: Settings):
         self.settings = settings
+        self.path = Path(store_path)
+        self._stat = self._manifest_stat()
         self.store = Store.open(store_path)
         self.max_rows = int(settings.web_max_rows)
         self.timeout = float(
@@ -61,32 +68,45 @@ class Service:
         )
         self._cache: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
+        self._store_lock = threading.Lock()
         self._engine_lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kakehashi-q")
         self._tables: Tables | None = None
-        self._tables_version: str | None = None
-        self._version = self.store.version
-        self._version_read = time.monotonic()
-        self._running: Hashable | None = None
+        self._tables_version = ""
+        self._running: tuple[tuple[str, Hashable], Tables] | None = None
         #: results computed (cache misses) since start — read by the tests
         self.computed = 0
 
     # -- the store -------------------------------------------------------------
+    def _manifest_stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path / "manifest.json")
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)  # a commit replaces the file: a new inode
+
     @property
     def version(self) -> str:
-        now = time.monotonic()
-        if now - self._version_read > self.VERSION_CHECK:
-            self._version = self.store.version
-            self._version_read = now
-        return self._version
+        """The store's current version; the first call after a commit pins the new one."""
+        st = self._manifest_stat()
+        if st != self._stat:
+            with self._store_lock:
+                if st != self._stat:
+                    self.store = Store.open(self.path)  # tables opened on the old one keep it
+                    self._stat = st
+        return self.store.version
 
     def provenance(self) -> dict[str, Any]:
+        self.version  # noqa: B018  (notice a new version first)
         return self.store.provenance()
 
-    def _tables_for(self, version: str) -> Tables:
-        if self._tables is None or self._tables_version != version:
-            self._tables = open_store(self.store, self.settings.engine, self.settings)
-            self._tables_version = version
+    def _current_tables(self) -> Tables:
+        """The engine's tables on the current version (opened again after a commit)."""
+        self.version  # noqa: B018
+        store = self.store
+        if self._tables is None or self._tables_version != store.version:
+            self._tables = open_store(store, self.settings.engine, self.settings)
+            self._tables_version = store.version
         return self._tables
 
     # -- the cache -------------------------------------------------------------
@@ -137,8 +157,9 @@ class Service:
             return fut.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
             cancelled.set()
-            if self._running == full and self._tables is not None:
-                interrupt(self._tables)
+            running = self._running
+            if running is not None and running[0][1] == key:
+                interrupt(running[1])
             raise QueryTimeout(
                 f"the query ran longer than {self.timeout:g} s and was stopped; "
                 "narrow it (fewer years, one country or field) or raise the web_timeout setting."
@@ -153,14 +174,16 @@ class Service:
         cancelled: threading.Event,
     ) -> Result:
         with self._engine_lock:
+            tables = self._current_tables()
+            # Keyed by the version it is computed on (a commit since the request came is seen now).
+            full = (self._tables_version, full[1])
             with self._cache_lock:
                 hit = self._cache.get(full)
             if hit is not None:
                 return hit
             if cancelled.is_set():
                 raise QueryTimeout("the query was stopped before it started.")
-            tables = self._tables_for(full[0])
-            self._running = full
+            self._running = (full, tables)
             try:
                 table = compute(tables)
             finally:
@@ -169,7 +192,7 @@ class Service:
         total = table.num_rows
         result = Result(
             table=table.slice(0, cap) if total > cap else table,
-            provenance={**self.provenance(), "parameters": parameters, "engine": self.settings.engine},
+            provenance={**tables.provenance, "parameters": parameters, "engine": self.settings.engine},
             total_rows=total,
             truncated=total > cap,
         )

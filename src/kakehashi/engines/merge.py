@@ -1,11 +1,20 @@
-"""Merging staged rows into stored tables (the upsert rules of DESIGN.md).
+"""Merging staged rows into stored tables (the upsert rules of DESIGN.md), on DuckDB.
+
+The store (:mod:`kakehashi.store`) moves files and keeps versions; the merge
+that decides which rows the new version holds lives here, with the engines,
+and runs with the ingest's settings (``duckdb_memory_limit``,
+``duckdb_threads``). :func:`transaction` is the way to write a store: a
+:meth:`Store.transaction <kakehashi.store.Store.transaction>` whose staged
+rows are merged when the block ends, before the commit.
 
 For a root table (works, institutions, authors, funders) every version of a
 key — stored, or staged by this transaction — competes; the highest in the
 table's ``order_by`` wins, then the staged one, then the later staged record
 (higher ``_version``). A child table's rows for a key are those of the
-winning version. All of it is Ibis over DuckDB, reading and writing Parquet,
-so nothing has to fit in Python memory.
+winning version. A registry table is a root without ``order_by``: a staged
+row replaces the stored row of its key, the later of two staged rows wins,
+and stored rows of other keys stay. All of it is Ibis over DuckDB, reading
+and writing Parquet, so nothing has to fit in Python memory.
 
 Two shortcuts give the same rows for less work: a stored table with no rows
 (the empty dataset a first ingest writes for every table) is left out, and
@@ -19,18 +28,39 @@ always the same bytes. Sorting every table cost about 25 s of a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+import contextlib
+import shutil
+from collections.abc import Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow.parquet as pq
 
 from kakehashi.engines import duckdb as duck
 from kakehashi.model import tables as model
-from kakehashi.store.store import Store
 
-__all__ = ["family", "merge_into", "merge_tables"]
+if TYPE_CHECKING:
+    from kakehashi.settings import Settings
+    from kakehashi.store import Store, Transaction
+
+__all__ = ["family", "merge_staged", "merge_tables", "transaction"]
+
+
+@contextlib.contextmanager
+def transaction(
+    store: Store,
+    source: dict[str, Any],
+    settings: Settings | None = None,
+    *,
+    writes: Collection[str] = ("openalex",),
+) -> Iterator[Transaction]:
+    """A store transaction whose staged rows are merged (with ``settings``) when the block ends.
+
+    ``writes``: the table kinds it may write (:meth:`kakehashi.store.Store.transaction`).
+    """
+    with store.transaction(source, settings.as_dict() if settings else {}, writes=writes) as tx:
+        yield tx
+        merge_staged(tx, settings)
 
 
 def _cast(t: ir.Table, spec: model.TableSpec, extra: dict[str, str]) -> ir.Table:
@@ -41,27 +71,27 @@ def _cast(t: ir.Table, spec: model.TableSpec, extra: dict[str, str]) -> ir.Table
     return t.select(**cols)
 
 
-def _has_rows(folder: Path) -> bool:
-    """Whether the Parquet dataset in ``folder`` holds any row (read from the files' footers)."""
-    return any(pq.ParquetFile(f).metadata.num_rows for f in sorted(folder.glob("*.parquet")))
+def merge_staged(tx: Transaction, settings: Settings | None = None) -> dict[str, int]:
+    """Merge every table ``tx`` staged as Parquet into its new version; return the rows written.
 
-
-def merge_into(store: Store, staged_root: Path, staged: list[str], out: Path) -> dict[str, int]:
-    """Write the merged version of every table touched by ``staged`` into ``out/<table>/``.
-
-    ``staged`` names the folders of ``staged_root`` that hold Parquet files of
-    new rows. Returns the row count of each table written.
+    Runs in a DuckDB connection of its own with ``settings``' memory and threads.
     """
-    con = duck.connect()
+    staged = tx.staged()
+    again = {family(n) for n in staged} & {family(n) for n in tx.written}
+    if again:
+        raise ValueError(f"tables of {sorted(again)} were both staged and merged; use one way")
+    if not staged:
+        return {}
+    con = duck.connect(settings)
     try:
-        new = {}
-        for name in staged:
-            d = staged_root / name
-            if not model.spec(name).reference and d.is_dir() and any(d.glob("*.parquet")):
-                new[name] = duck.read_parquet(con, d)
-        return merge_tables(con, store, new, out)
+        new = {name: duck.read_parquet(con, d) for name, d in staged.items()}
+        rows = merge_tables(con, tx, new)
     finally:
         con.disconnect()
+    for name, d in staged.items():
+        if name not in tx.written:  # children staged without their root: nothing can win
+            shutil.rmtree(d)
+    return rows
 
 
 def family(name: str) -> str:
@@ -69,21 +99,30 @@ def family(name: str) -> str:
     return model.spec(name).parent or name
 
 
-def merge_tables(
-    con: ibis.BaseBackend, store: Store, new: Mapping[str, ir.Table], out: Path
-) -> dict[str, int]:
-    """:func:`merge_into` for new rows held as tables of the DuckDB connection ``con``.
+def merge_tables(con: ibis.BaseBackend, tx: Transaction, new: Mapping[str, ir.Table]) -> dict[str, int]:
+    """Merge new rows held as tables of the DuckDB connection ``con`` into ``tx``'s new version.
 
     ``new`` maps table names to their new rows, with ``_version`` as
-    :meth:`~kakehashi.store.Transaction.staged_dir` says. Returns the row
-    count of each table written.
+    :meth:`~kakehashi.store.Transaction.staged_dir` says (the OpenAlex ingest
+    on DuckDB hands its batches' Parquet parts over this way, merged in its
+    own connection). A root table and its children come in one call. The
+    merged tables are written to :meth:`~kakehashi.store.Transaction.output_dir`
+    and recorded with :meth:`~kakehashi.store.Transaction.wrote`. Returns the
+    row count of each table written.
     """
+    again = {family(n) for n in new} & {family(n) for n in tx.written}
+    if again:
+        raise ValueError(f"tables of {sorted(again)} were merged already in this transaction")
     touched_roots = sorted({family(n) for n in new})
     rows: dict[str, int] = {}
 
     def stored(name: str) -> ir.Table | None:
-        d = store.table_dir(name)
-        return duck.read_parquet(con, d) if store.has_table(name) and _has_rows(d) else None
+        d = tx.stored_dir(name)
+        return duck.read_parquet(con, d) if d is not None else None
+
+    def write(name: str, expr: ir.Table) -> None:
+        rows[name] = duck.write_parquet(con, expr, tx.output_dir(name))
+        tx.wrote(name, rows[name])
 
     for root_name in touched_roots:
         root = model.spec(root_name)
@@ -112,7 +151,7 @@ def merge_tables(
             winners = duck.materialise(
                 con, ranked.filter(ranked._rn == 0).drop("_rn"), f"winners_{root_name}"
             )
-        rows[root_name] = duck.write_parquet(con, winners.select(*root.columns), out / root_name)
+        write(root_name, winners.select(*root.columns))
         new_won = winners.filter(winners._new == 1).select(*key, "_version")
         for kid in model.children_of(root_name):
             kid_parts = []
@@ -127,7 +166,7 @@ def merge_tables(
             if not kid_parts:
                 continue
             merged = ibis.union(*kid_parts) if len(kid_parts) > 1 else kid_parts[0]
-            rows[kid.name] = duck.write_parquet(con, merged, out / kid.name)
+            write(kid.name, merged)
     return rows
 
 
