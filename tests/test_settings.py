@@ -1,4 +1,4 @@
-"""Settings: each read by its declared type from every layer, secrets never shown.
+"""Settings: each read by its declared type from every layer, secrets never shown, every one documented.
 
 The layers are defaults → ``kakehashi.toml`` (or ``$KAKEHASHI_CONFIG``) →
 ``KAKEHASHI_<NAME>`` → flags; each test builds its own environment and file,
@@ -8,6 +8,7 @@ so the machine's own settings never enter.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 
 import kakehashi.settings as settings_module
 from kakehashi.errors import ConfigError
-from kakehashi.settings import REDACTED, SETTINGS, Setting, Settings
+from kakehashi.settings import REDACTED, SETTINGS, Setting, Settings, docs_table
 
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 SECRET = "sk-0123456789abcdef"
 
 
@@ -232,3 +234,39 @@ def test_the_command_line_does_not_print_a_bad_secret(tmp_path: Path) -> None:
     assert r.returncode == 2, r.stderr
     assert "openalex_api_key=*** from" in r.stderr
     assert "987654321" not in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+# -- documentation -------------------------------------------------------------
+
+
+def _docs_rows() -> dict[str, dict[str, str]]:
+    text = DOCS.read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.startswith("| `")]
+    rows: dict[str, dict[str, str]] = {}
+    for ln in lines:
+        cells = [c.strip() for c in ln.strip().strip("|").split(" | ")]
+        assert len(cells) == 5, ln
+        name, kind, default, env, meaning = cells
+        rows[name.strip("`")] = {"kind": kind, "default": default, "env": env.strip("`"), "meaning": meaning}
+    return rows
+
+
+def _doc_default(cell: str) -> str:
+    return "" if cell == "(empty)" else re.fullmatch(r"`(.*)`", cell).group(1)  # type: ignore[union-attr]
+
+
+def test_docs_list_every_setting_with_its_type_default_and_variable() -> None:
+    rows = _docs_rows()
+    assert list(rows) == [s.name for s in SETTINGS], "docs/settings.md: regenerate with docs_table()"
+    for s in SETTINGS:
+        row = rows[s.name]
+        assert row["kind"] == s.kind, s.name
+        assert s.parse(_doc_default(row["default"]), "docs/settings.md") == s.default, s.name
+        assert row["env"] == s.env, s.name
+        assert row["meaning"] == s.help, s.name
+    assert docs_table() in DOCS.read_text(encoding="utf-8")
+
+
+def test_readme_links_the_settings_page() -> None:
+    readme = (DOCS.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "docs/settings.md" in readme
