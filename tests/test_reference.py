@@ -151,7 +151,7 @@ def test_group_labels_are_the_known_ones() -> None:
 
 def test_like_minded_default_equals_the_setting() -> None:
     setting = next(s for s in SETTINGS if s.name == "like_minded")
-    default = set(setting.default.split(","))
+    default = set(setting.default)
     assert _members("LIKE_MINDED") == default
     assert "JP" not in default  # Japan's partners, not Japan
 

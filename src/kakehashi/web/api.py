@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kakehashi.errors import UnknownValueError
+from kakehashi.errors import NotFoundError
 from kakehashi.i18n import country_name, describe_sources, field_name
 from kakehashi.indicators import INDICATORS, Scope
 from kakehashi.indicators.works import Cell, works_behind
@@ -44,14 +44,8 @@ def _known(name: str) -> None:
         return
     known = ", ".join(INDICATORS)
     if name in PLANNED:
-        raise _NotFound(f"indicator {name!r} is part of the contract but not built yet; built: {known}.")
-    raise _NotFound(f"indicator {name!r} is unknown; choose one of: {known}.")
-
-
-class _NotFound(UnknownValueError):
-    """An unknown indicator (HTTP 404)."""
-
-    http_status = 404
+        raise NotFoundError(f"indicator {name!r} is part of the contract but not built yet; built: {known}.")
+    raise NotFoundError(f"indicator {name!r} is unknown; choose one of: {known}.")
 
 
 def _scope_key(scope: Scope) -> tuple[tuple[str, Any], ...]:

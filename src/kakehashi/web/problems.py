@@ -1,9 +1,10 @@
 """The one JSON error shape of the API: ``{"status": int, "message": str, "parameter": str | null}``.
 
-Every failure leaves the server in this shape — kakehashi's own errors
-(a :class:`~kakehashi.errors.ConfigError` names its parameter), FastAPI's
-validation errors, unknown routes and query timeouts — so a client needs one
-branch for all of them. Pinned by ``tests/test_api.py``.
+Every failure leaves the server in this shape — kakehashi's own errors, with
+the status :data:`STATUS` gives their class (a :class:`~kakehashi.errors.ConfigError`
+names its parameter), FastAPI's validation errors, unknown routes and query
+timeouts — so a client needs one branch for all of them. Pinned by
+``tests/test_api.py`` and ``tests/test_errors.py``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,31 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kakehashi.errors import ConfigError, KakehashiError, StoreError
-from kakehashi.web.service import QueryTimeout
+from kakehashi.errors import (
+    ApiError,
+    ConfigError,
+    ConflictError,
+    ForbiddenError,
+    IngestError,
+    KakehashiError,
+    MalformedInputError,
+    NotFoundError,
+    NotSignedInError,
+    QueryTimeout,
+    StoreError,
+    UnknownValueError,
+)
 
-__all__ = ["ERROR_RESPONSES", "Problem", "install", "problem", "validation"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "STATUS",
+    "Problem",
+    "install",
+    "problem",
+    "responses",
+    "status_of",
+    "validation",
+]
 
 
 class Problem(BaseModel):
@@ -30,11 +52,48 @@ class Problem(BaseModel):
     parameter: str | None = None
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "Unknown indicator or page."},
-    422: {"model": Problem, "description": "A parameter is not acceptable; `parameter` names it."},
-    503: {"model": Problem, "description": "The query ran past the time limit and was stopped."},
+#: The HTTP status of each of kakehashi's errors, most specific class first: the first class an
+#: error is an instance of decides. Every class of ``kakehashi.errors`` is listed (a test checks).
+STATUS: tuple[tuple[type[KakehashiError], int], ...] = (
+    (NotSignedInError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (UnknownValueError, 422),
+    (ConfigError, 422),
+    (MalformedInputError, 422),
+    (ApiError, 502),
+    (IngestError, 500),
+    (QueryTimeout, 503),
+    (StoreError, 503),
+    (KakehashiError, 500),
+)
+
+#: What each status means to a client, for the OpenAPI schema (``responses=`` of a route).
+DESCRIPTIONS: dict[int, str] = {
+    401: "Not signed in (or the sign-in has expired).",
+    403: "Signed in, but the user's role does not allow this.",
+    404: "Unknown indicator or page.",
+    409: "A conflict: the thing changed since it was read, or the store is being written.",
+    422: "A parameter is not acceptable; `parameter` names it.",
+    500: "An error of kakehashi's own; the message says what went wrong.",
+    502: "The OpenAlex API refused or failed.",
+    503: "The query ran past the time limit and was stopped, or the store cannot be read.",
 }
+
+
+def status_of(exc: KakehashiError) -> int:
+    """The HTTP status of ``exc``: that of the first class in :data:`STATUS` it is an instance of."""
+    return next(status for cls, status in STATUS if isinstance(exc, cls))
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route that can answer with these statuses (each a :class:`Problem`)."""
+    return {s: {"model": Problem, "description": DESCRIPTIONS[s]} for s in statuses}
+
+
+#: What the read-only routes can answer besides 200: an unknown name, a bad parameter, a timeout.
+ERROR_RESPONSES = responses(404, 422, 503)
 
 
 def problem(status: int, message: str, parameter: str | None = None) -> JSONResponse:
@@ -54,13 +113,9 @@ def validation(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _kakehashi(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, QueryTimeout):
-        return problem(503, str(exc))
-    if isinstance(exc, ConfigError):
-        return problem(getattr(exc, "http_status", 422), str(exc), exc.parameter)
-    if isinstance(exc, StoreError):
-        return problem(503, str(exc))
-    return problem(500, str(exc))
+    assert isinstance(exc, KakehashiError)
+    parameter = exc.parameter if isinstance(exc, ConfigError) else None
+    return problem(status_of(exc), str(exc), parameter)
 
 
 def _http(_: Request, exc: Exception) -> JSONResponse:

@@ -31,15 +31,11 @@ from typing import Any
 import pyarrow as pa
 
 from kakehashi.engines import Tables, interrupt, open_store
-from kakehashi.errors import KakehashiError
+from kakehashi.errors import QueryTimeout
 from kakehashi.settings import Settings
 from kakehashi.store import Store
 
 __all__ = ["QueryTimeout", "Result", "Service"]
-
-
-class QueryTimeout(KakehashiError):
-    """A web query ran past ``web_timeout`` and was stopped (HTTP 503)."""
 
 
 @dataclasses.dataclass
