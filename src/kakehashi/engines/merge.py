@@ -11,10 +11,13 @@ For a root table (works, institutions, authors, funders) every version of a
 key — stored, or staged by this transaction — competes; the highest in the
 table's ``order_by`` wins, then the staged one, then the later staged record
 (higher ``_version``). A child table's rows for a key are those of the
-winning version. A registry table is a root without ``order_by``: a staged
-row replaces the stored row of its key, the later of two staged rows wins,
-and stored rows of other keys stay. All of it is Ibis over DuckDB, reading
-and writing Parquet, so nothing has to fit in Python memory.
+winning version, but for a column derived from the whole merged table
+(``institution_lineage.depth``, :mod:`kakehashi.model.lineage`): that is
+recomputed for every row, stored or new, at each merge. A registry table is
+a root without ``order_by``: a staged row replaces the stored row of its
+key, the later of two staged rows wins, and stored rows of other keys stay.
+All of it is Ibis over DuckDB, reading and writing Parquet, so nothing has
+to fit in Python memory.
 
 Two shortcuts give the same rows for less work: a stored table with no rows
 (the empty dataset a first ingest writes for every table) is left out, and
@@ -38,6 +41,7 @@ import ibis.expr.types as ir
 
 from kakehashi.engines import duckdb as duck
 from kakehashi.model import tables as model
+from kakehashi.model.lineage import lineage_depths
 
 if TYPE_CHECKING:
     from kakehashi.settings import Settings
@@ -61,6 +65,12 @@ def transaction(
     with store.transaction(source, settings.as_dict() if settings else {}, writes=writes) as tx:
         yield tx
         merge_staged(tx, settings)
+
+
+#: Child tables with a column derived from the whole merged table, not from one version:
+#: an ancestor's depth in ``institution_lineage`` is read off the other institutions'
+#: lineages, which may come from another record, batch or ingest (model/lineage.py).
+_DERIVED = {"institution_lineage": lineage_depths}
 
 
 def _cast(t: ir.Table, spec: model.TableSpec, extra: dict[str, str]) -> ir.Table:
@@ -166,6 +176,9 @@ def merge_tables(con: ibis.BaseBackend, tx: Transaction, new: Mapping[str, ir.Ta
             if not kid_parts:
                 continue
             merged = ibis.union(*kid_parts) if len(kid_parts) > 1 else kid_parts[0]
+            if kid.name in _DERIVED:
+                # computed once: the derivation reads the merged rows several times
+                merged = _DERIVED[kid.name](duck.materialise(con, merged, f"merged_{kid.name}"))
             write(kid.name, merged)
     return rows
 

@@ -38,7 +38,8 @@ COLLAB_TYPES = (
 
 
 def _roots(lineage: ir.Table) -> ir.Table:
-    """``institution_id, root_id``: each institution's top ancestor (deepest lineage entry)."""
+    """``institution_id, root_id``: each institution's top ancestor (deepest lineage entry, the
+    lower id on a tie; depths as :mod:`kakehashi.model.lineage` derives them)."""
     ranked = lineage.mutate(
         _r=ibis.row_number().over(
             group_by="institution_id", order_by=[ibis.desc(lineage.depth), "ancestor_id"]

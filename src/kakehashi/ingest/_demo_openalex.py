@@ -67,12 +67,17 @@ class _Lookup:
         self.i_ror = pa.array(inst.ror, _STR)
         self.i_cc = pa.array(w.codes[inst.country], _STR)
         self.i_type = pa.array(inst.type, _STR)
+        # lineage: the institution and its parent sorted by id, as OpenAlex lists them (a set,
+        # not ordered upwards: ../shared/data/openalex-works); the ids have one length, so
+        # id order is index order.
         par = inst.parent
         has = par >= 0
         off = np.r_[0, np.cumsum(1 + has)]
+        urls = np.asarray(self.i_url.to_pylist(), dtype=object)
+        own = np.arange(len(par))
         vals = np.empty(int(off[-1]), dtype=object)
-        vals[off[:-1]] = np.asarray(self.i_url.to_pylist(), dtype=object)
-        vals[off[:-1][has] + 1] = np.asarray(self.i_url.to_pylist(), dtype=object)[par[has]]
+        vals[off[:-1]] = urls[np.where(has, np.minimum(own, par), own)]
+        vals[off[:-1][has] + 1] = urls[np.maximum(own, par)[has]]
         self.i_lineage = _lists(off, pa.array(vals, _STR))
         self.idx = {s: i for i, s in enumerate(inst.ids.tolist())}
         self.country_name = cname

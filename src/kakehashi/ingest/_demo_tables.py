@@ -307,6 +307,8 @@ def entity_tables(w: World) -> dict[str, pa.Table]:
             "_version": iv,
         },
     )
+    # One level: a child's parent is a top institution of the world, so depth 1 — what the
+    # merge derives from the lineages too (model/lineage.py; it recomputes every depth).
     kid = np.flatnonzero(inst.parent >= 0)
     lineage = _table(
         "institution_lineage",

@@ -26,9 +26,11 @@ Rules (DESIGN.md "The store", issue 2 point 4):
   ``awards`` (newer), comma-joined award ids split and trimmed; a funder named
   (in ``funders`` or a grant) without any award gets one row with a null
   award. Entries without a funder id are left out.
-- institution_lineage: every institution has a row for itself at depth 0;
-  each other entry of OpenAlex's ``lineage`` (the institution first, then its
-  parents upwards) at its place in that list.
+- institution_lineage: every institution has a row for itself at depth 0 and
+  one for each other entry of OpenAlex's ``lineage`` (a set, sorted by id:
+  not ordered upwards), a duplicate entry once; the depths of those are derived
+  by the merge from the ancestors' own lineages
+  (:mod:`kakehashi.model.lineage`).
 - institutions, authors and funders read off works are ``_entity = 0`` rows,
   one per id: the occurrence in the newest record (latest ``updated_date``,
   then the later record) wins; entity records are ``_entity = 1`` and win over
@@ -277,17 +279,22 @@ def funders_entity(raw: ir.Table) -> ir.Table:
 
 
 def _lineage(t: ir.Table) -> ir.Table:
-    """Lineage rows of ``t`` (institution_id, lineage of OpenAlex URLs, _version)."""
+    """Lineage rows of ``t`` (``institution_id``, ``lineage`` of OpenAlex URLs, ``_version``).
+
+    One row per member of the lineage, however often it is listed, and one for
+    the institution itself at depth 0 whether the list names it or not. OpenAlex's
+    list is a set (sorted by id), so an ancestor's depth is not its place in it:
+    the merge derives it from every institution's lineage in the store
+    (:func:`kakehashi.model.lineage.lineage_depths`); here it is left null.
+    """
     own = t.select(
         "institution_id", ancestor_id=t.institution_id, depth=ibis.literal(0, "int32"), _version=t._version
     )
-    # OpenAlex lists the institution itself first; if it does not, parents start at depth 1 all the same.
-    shift = ibis.ifelse(_id(t.lineage[0]) == t.institution_id, 0, 1)
-    u = _unnest_at(t.select("institution_id", "_version", anc=t.lineage, _shift=shift), "anc", "_pos")
+    u = t.select("institution_id", "_version", anc=t.lineage.unnest())
     up = u.select(
         "institution_id",
         ancestor_id=_id(u.anc),
-        depth=(u._pos + u._shift).cast("int32"),
+        depth=ibis.null("int32"),
         _version=u._version,
     )
     up = up.filter(up.ancestor_id.notnull() & (up.ancestor_id != up.institution_id))
