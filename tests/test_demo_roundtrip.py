@@ -35,7 +35,8 @@ def two_stores(tmp_path_factory):
     return direct, via
 
 
-@pytest.mark.parametrize("name", [t.name for t in model.TABLES])
+# The registry is not OpenAlex's: it does not travel through the snapshot.
+@pytest.mark.parametrize("name", [t.name for t in model.TABLES if not t.registry])
 def test_same_rows_either_way(two_stores, name):
     direct, via = two_stores
     a, b = _rows(direct, name), _rows(via, name)

@@ -40,6 +40,19 @@ def snapshot(store: Store) -> dict[str, list]:
     return out
 
 
+def _rows(t: pa.Table) -> list[str]:
+    """A table's rows without bookkeeping columns, sorted, as text (to compare across readers)."""
+    keep = [c for c in t.column_names if not c.startswith("_")]
+    return _rows_of(t.select(keep).to_pylist())
+
+
+def _rows_of(rows: list[dict]) -> list[str]:
+    return sorted(
+        json.dumps({k: v for k, v in r.items() if not k.startswith("_")}, sort_keys=True, default=str)
+        for r in rows
+    )
+
+
 def works(*specs):
     return [
         {
@@ -287,7 +300,7 @@ def _versions_kept(store: Path) -> set[str]:
 
 
 def _tidy_by_a_writer(path: Path) -> None:
-    with merge.transaction(Store.open(path), {"kind": "nothing"}):
+    with merge.transaction(Store.open(path, create=True), {"kind": "nothing"}):
         pass
 
 
@@ -301,6 +314,13 @@ def test_a_kill_leaves_the_store_before_or_after_never_a_mix(tmp_path, before_an
     assert code == 137, "the child should have died at the crash point"
     # A reader sees a complete version at once, with nothing recovered and nothing written.
     listing = sorted(str(p.relative_to(s.path)) for p in s.path.rglob("*"))
+    # A program reading DIR/<table>/ without kakehashi sees one version too (not always the
+    # committed one: the links follow the commit point in one rename, then the next writer).
+    external = {t.name: _rows(pq.read_table(s.path / t.name)) for t in model.TABLES}
+    assert external in (
+        {k: _rows_of(v) for k, v in before.items()},
+        {k: _rows_of(v) for k, v in after.items()},
+    )
     reader = Store.open(s.path)
     assert snapshot(reader) == (before if expect == "before" else after)
     assert (reader.version == old_version) == (expect == "before")
@@ -506,18 +526,72 @@ def test_a_format_1_store_is_read_as_it_is_and_moved_to_versions_by_its_next_wri
         (old / name).mkdir()
         for f in (s.path / entry["path"]).glob("*.parquet"):
             (old / name / f.name).write_bytes(f.read_bytes())
-    (old / "notes").mkdir()
-    (old / "notes" / "a.txt").write_text("kept")
+    (old / "truth" / "sub").mkdir(parents=True)
+    (old / "truth" / "a.txt").write_text("kept")
+    (old / "truth" / "sub" / "deep.txt").write_text("kept too")
+    (old / "mine").mkdir()  # a user's own folder: left where it is
+    (old / "mine" / "x.txt").write_text("mine")
     m1 = {k: v for k, v in m.items() if k not in ("folders",)}
     m1["format"] = "kakehashi-store/1"
     m1["tables"] = {k: {"rows": v["rows"]} for k, v in m["tables"].items()}
     (old / "manifest.json").write_text(json.dumps(m1))
     legacy = Store.open(old)
-    assert snapshot(legacy) == before and legacy.folder_dir("notes").joinpath("a.txt").read_text() == "kept"
+    assert snapshot(legacy) == before and legacy.folder_dir("truth").joinpath("a.txt").read_text() == "kept"
     _tidy_by_a_writer(old)
     moved = Store.open(old)
     assert moved.manifest["format"] == "kakehashi-store/2"
     assert snapshot(moved) == before
-    assert moved.folder_dir("notes").joinpath("a.txt").read_text() == "kept"
-    assert (old / "works").is_symlink() and (old / "notes").is_symlink()
+    assert moved.folder_dir("truth").joinpath("a.txt").read_text() == "kept"
+    assert moved.folder_dir("truth").joinpath("sub", "deep.txt").read_text() == "kept too"
+    assert (old / "works").is_symlink() and (old / "truth").is_symlink()
+    assert (old / "truth" / "sub" / "deep.txt").read_text() == "kept too"
+    assert (old / "mine" / "x.txt").read_text() == "mine" and not (old / "mine").is_symlink()
     assert pq.read_table(old / "works").num_rows == 1  # DIR/<table>/ as DESIGN.md has it
+
+
+def test_a_store_copied_without_its_versions_folder_says_so(tmp_path):
+    s = _fresh(tmp_path / "s")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "manifest.json").write_bytes((s.path / "manifest.json").read_bytes())  # no .versions/
+    with pytest.raises(StoreError, match=r"without its hidden \.versions folder"):
+        Store.open(copy)
+
+
+def test_a_refused_first_write_leaves_no_folder_behind(tmp_path):
+    s = Store.open(tmp_path / "new", create=True)
+    with pytest.raises(RuntimeError), merge.transaction(s, {"kind": "t"}) as tx:
+        tx.add("works", rows_to_arrow("works", works(("W1", "a", 1))))
+        raise RuntimeError("the source broke")
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(StoreError, match="no store at"):
+        Store.open(tmp_path / "new")
+    (tmp_path / "dots").mkdir()
+    (tmp_path / "dots" / ".lock").touch()  # what an older refused write could leave
+    with pytest.raises(StoreError, match="no store at"):
+        Store.open(tmp_path / "dots")
+
+
+def test_a_format_1_store_left_mid_swap_is_refused_to_readers_and_finished_by_a_writer(tmp_path):
+    s = _fresh(tmp_path / "s")
+    s.refresh()
+    old = tmp_path / "old"
+    (old / ".tx-abc" / "works").mkdir(parents=True)
+    m = s.manifest
+    for name, entry in m["tables"].items():
+        (old / name).mkdir()
+        for f in (s.path / entry["path"]).glob("*.parquet"):
+            (old / name / f.name).write_bytes(f.read_bytes())
+    m1 = {k: v for k, v in m.items() if k != "folders"}
+    m1.update(format="kakehashi-store/1", tables={k: {"rows": v["rows"]} for k, v in m["tables"].items()})
+    # A format-1 commit killed after its journal: the new works wait in .tx-abc/.
+    (old / ".tx-abc" / "works" / "part-00000.parquet").write_bytes(
+        next((s.path / m["tables"]["works"]["path"]).glob("*.parquet")).read_bytes()
+    )
+    journal = {"txid": "abc", "tables": ["works"], "manifest": {**m1, "store_version": "abc"}}
+    (old / ".journal.json").write_text(json.dumps(journal))
+    with pytest.raises(StoreError, match="half-written by an older kakehashi"):
+        Store.open(old)
+    _tidy_by_a_writer(old)
+    assert not (old / ".journal.json").exists()
+    assert snapshot(Store.open(old)) == snapshot(s)

@@ -193,6 +193,63 @@ def test_a_new_store_version_is_not_served_from_the_cache(tmp_path: Path) -> Non
     )
 
 
+def test_one_request_reads_one_version_even_across_a_commit(tmp_path: Path) -> None:
+    """A page runs several queries; a commit between two of them must not mix versions,
+    and the page is cached under the version it was made from."""
+    from kakehashi.settings import Settings
+    from kakehashi.web.service import _REQUEST, Service
+
+    path = build_store(tmp_path / "s", works=[{"work_id": "W0", "year": 2020}]).path
+    svc = Service(path, Settings.load(env={}, config_file=None))
+
+    def count(t: Any) -> Any:
+        return t.works.aggregate(n=t.works.count()).to_pyarrow()
+
+    token = _REQUEST.set(svc.current())  # what PinEachRequest does for each request
+    try:
+        seen = []
+
+        def page() -> bytes:
+            seen.append(svc.run(("a",), count, {}).table.column("n")[0].as_py())
+            assert _child(tmp_path / "s", 1).wait(timeout=120) == 0  # committed mid-page
+            seen.append(svc.run(("b",), count, {}).table.column("n")[0].as_py())
+            return json.dumps(seen).encode()
+
+        first_version = svc.version
+        assert svc.memo(("page",), page) == b"[1, 1]"
+    finally:
+        _REQUEST.reset(token)
+    # The next request reads the new version, and the old page is not served for it.
+    token = _REQUEST.set(svc.current())
+    try:
+        assert svc.version != first_version
+        assert svc.memo(("page",), lambda: b"new") == b"new"
+        assert svc.run(("b",), count, {}).table.column("n")[0].as_py() == 2
+    finally:
+        _REQUEST.reset(token)
+
+
+def test_the_server_keeps_serving_when_a_new_version_cannot_be_opened(tmp_path: Path) -> None:
+    from kakehashi.settings import Settings
+    from kakehashi.web.service import Service
+
+    path = build_store(tmp_path / "s", works=[{"work_id": "W0", "year": 2020}]).path
+    svc = Service(path, Settings.load(env={}, config_file=None))
+
+    def count(t: Any) -> Any:
+        return t.works.aggregate(n=t.works.count()).to_pyarrow()
+
+    old = svc.version
+    assert _child(tmp_path / "s", 1).wait(timeout=120) == 0
+    new = Store.current_version(path)
+    vfile = path / ".versions" / "manifests" / f"{new}.json"
+    good = vfile.read_bytes()
+    vfile.write_bytes(b"\xff not json")  # the new version cannot be read
+    assert svc.run(("n",), count, {}).table.column("n")[0].as_py() == 1 and svc.version == old
+    vfile.write_bytes(good)  # mended: the next request reads it
+    assert svc.run(("n",), count, {}).table.column("n")[0].as_py() == 2 and svc.version == new
+
+
 # -- a store nobody may write --------------------------------------------------------------------
 
 READ_ALL = textwrap.dedent(

@@ -6,8 +6,10 @@ Layout (format ``kakehashi-store/2``)::
     DIR/.versions/manifests/<v>.json       every version still kept (a reader's pin)
     DIR/.versions/tables/<table>/<v>/      a table as version <v> wrote it (part-*.parquet)
     DIR/.versions/folders/<name>/<v>/      a plain folder (the demo world's truth/)
-    DIR/<table>, DIR/<name>                symlinks to the current version's folders, so
-                                           DuckDB, Spark, Polars or pandas read DIR/<table>/
+    DIR/.versions/views/<v>/<name>         symlinks to version <v>'s folder of each table
+    DIR/.current                           symlink to the current version's view
+    DIR/<table>, DIR/<name>                symlinks to .current/<name>, so DuckDB, Spark,
+                                           Polars or pandas read DIR/<table>/ (not pinned)
     DIR/.lock                              writers only: one at a time
     DIR/.tx-<v>/                           a transaction's work, written aside
 
@@ -15,8 +17,10 @@ A transaction writes the new version of every table it touches into
 ``.tx-<v>/``; at commit the new folders are moved under ``.versions/``, the
 version's manifest written, and ``manifest.json`` replaced by it in one
 ``rename`` — **the commit point**. A table the transaction did not touch
-keeps its folder: the new manifest names the old one. The symlinks are then
-pointed at the new folders, and versions no reader holds are deleted.
+keeps its folder: the new manifest names the old one. ``.current`` is then
+switched to the new version's view (one ``rename``, so a program reading
+``DIR/<table>`` sees all tables switch at once), and versions no reader holds
+are deleted.
 
 Readers never write and never wait. :meth:`Store.open` reads
 ``manifest.json`` and *pins* that version: it holds a shared ``flock`` on the
@@ -28,7 +32,7 @@ by the kernel. A commit killed at any point leaves the old version current
 (before the rename) or the new one complete (after it); the leftovers —
 folders of an uncommitted version, stale symlinks, unheld versions — are
 tidied by the next writer. A reader that wants a newer version opens the
-store again (:meth:`Store.reopen`; the web server does so on the first
+store again, or calls :meth:`Store.refresh` (the web server does so on the first
 request after a commit).
 
 Merging staged rows into stored ones is the engines' work
@@ -38,6 +42,9 @@ manifests, and imports no engine.
 Stores of format ``kakehashi-store/1`` (tables in ``DIR/<table>/`` itself)
 are read as they are, without a pin; the first write moves them to this
 layout by hard links (no data copied).
+
+The store needs what a local POSIX file system gives: atomic ``rename``,
+symbolic and hard links, ``flock``, ``fsync``.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 import weakref
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -146,24 +154,6 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def _pin_current(p: Path) -> Version:
-    """The version ``p/manifest.json`` names, pinned (format 1 and empty stores: unpinned)."""
-    for _ in range(200):
-        current = p / MANIFEST
-        if not current.exists():
-            return Version(p, _empty_manifest(), None)
-        m = _read_json(current, "manifest")
-        if _is_legacy(m) or "store_version" not in m:
-            return Version(p, m, None)
-        got = _lock_shared(p / VERSIONS / "manifests" / f"{m['store_version']}.json")
-        if got is not None and got[1].get("store_version") == m["store_version"]:
-            return Version(p, got[1], got[0])
-        if got is not None:
-            got[0].release()
-        time.sleep(0.005)  # a commit replaced the manifest meanwhile: read it again
-    raise StoreError(f"store {p} changed version 200 times while being opened; try again.")
-
-
 def _is_legacy(manifest: dict[str, Any]) -> bool:
     return manifest.get("format", FORMAT) != FORMAT and bool(manifest.get("tables"))
 
@@ -191,6 +181,8 @@ def _lock_shared(path: Path) -> tuple[_Pin, dict[str, Any]] | None:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    except PermissionError as exc:
+        raise StoreError(f"cannot read {path}: permission denied; ask for read access to the store.") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -198,18 +190,46 @@ def _lock_shared(path: Path) -> tuple[_Pin, dict[str, Any]] | None:
         return None
     except OSError:
         pass  # a file system without flock (some network mounts): read unpinned
-    if os.fstat(fd).st_nlink == 0:  # deleted between open and lock
-        os.close(fd)
-        return None
-    with os.fdopen(os.dup(fd), "r", encoding="utf-8") as fh:
-        try:
-            manifest = json.load(fh)
-        except json.JSONDecodeError as exc:
+    try:
+        if os.fstat(fd).st_nlink == 0:  # deleted between open and lock
             os.close(fd)
-            raise StoreError(
-                f"version manifest {path} is not valid JSON ({exc}); the store is damaged."
-            ) from exc
+            return None
+        with os.fdopen(os.dup(fd), "r", encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except (ValueError, OSError) as exc:  # JSON, UTF-8 or read errors
+        os.close(fd)
+        raise StoreError(f"version manifest {path} cannot be read ({exc}); the store is damaged.") from exc
+    except BaseException:
+        os.close(fd)
+        raise
     return _Pin(fd), manifest
+
+
+def _pin_current(p: Path) -> Version:
+    """The version ``p/manifest.json`` names, pinned (format 1 and empty stores: unpinned)."""
+    missing = None
+    for _ in range(200):
+        current = p / MANIFEST
+        if not current.exists():
+            return Version(p, _empty_manifest(), None)
+        m = _read_json(current, "manifest")
+        if _is_legacy(m) or "store_version" not in m:
+            return Version(p, m, None)
+        vfile = p / VERSIONS / "manifests" / f"{m['store_version']}.json"
+        got = _lock_shared(vfile)
+        if got is not None and got[1].get("store_version") == m["store_version"]:
+            return Version(p, got[1], got[0])
+        if got is not None:
+            got[0].release()
+        if not vfile.exists():
+            if missing == m["store_version"]:  # named twice, absent both times: not a commit race
+                raise StoreError(
+                    f"{current} names version {missing} but {vfile} is missing; the store was copied "
+                    "without its hidden .versions folder — copy the whole folder (cp -a or rsync -a)."
+                )
+            missing = m["store_version"]
+        time.sleep(0.005)  # a commit replaced the manifest meanwhile: read it again
+    raise StoreError(f"store {p} changed version 200 times while being opened; try again.")
 
 
 class Version:
@@ -302,19 +322,25 @@ class Store:
         or foreign folder is a :class:`StoreError`.
         """
         p = Path(path)
-        if not (p / MANIFEST).exists():
+        journal = (p / LEGACY_JOURNAL).exists()
+        if not (p / MANIFEST).exists() and not journal:
+            visible = p.is_dir() and any(not q.name.startswith(".") for q in p.iterdir())
             if not create:
-                if not p.exists():
+                if not visible:  # missing, empty, or left by a refused first ingest
                     raise StoreError(
                         f"no store at {p}: build one with `kakehashi ingest demo --store {p}` "
                         f"or `kakehashi ingest openalex --store {p} SOURCE…`."
                     )
-                if not (p / LEGACY_JOURNAL).exists():
-                    raise StoreError(f"{p} is not a kakehashi store (it has no {MANIFEST}); check the path.")
-            elif p.exists() and any(q for q in p.iterdir() if not q.name.startswith(".")):
+                raise StoreError(f"{p} is not a kakehashi store (it has no {MANIFEST}); check the path.")
+            if visible:
                 raise StoreError(
                     f"{p} exists, is not empty and is not a kakehashi store; choose a new or empty folder."
                 )
+        if journal and not create:
+            raise StoreError(
+                f"store {p} was left half-written by an older kakehashi (it has {LEGACY_JOURNAL}); "
+                f"run any ingest into it (e.g. the last one again) to finish that write, then read it."
+            )
         return cls(p, _pin_current(p))
 
     def refresh(self) -> bool:
@@ -395,30 +421,56 @@ class Store:
         unknown = set(writes) - set(model.KINDS)
         if unknown:
             raise ValueError(f"unknown table kinds {sorted(unknown)}")
+        created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
-        with self._locked():
-            self._tidy()
-            tx = Transaction(self, _pin_current(self.path), source, settings or {}, frozenset(writes))
-            try:
-                yield tx
-                manifest = tx._commit()
-                tx.base = None  # type: ignore[assignment]  # the old version's pin: released
-                self.pinned = _pin_current(self.path)
-                assert self.version == manifest["store_version"]
+        committed = False
+        try:
+            with self._locked():
                 self._tidy()
-            finally:
-                shutil.rmtree(tx.dir, ignore_errors=True)
+                tx = Transaction(self, _pin_current(self.path), source, settings or {}, frozenset(writes))
+                try:
+                    yield tx
+                    manifest = tx._commit()
+                    committed = True
+                    tx.base = None  # type: ignore[assignment]  # the old version's pin: released
+                    self.pinned = _pin_current(self.path)
+                    assert self.version == manifest["store_version"]
+                    try:
+                        self._publish(manifest, committing=True)
+                        _crash_point("before-tidy")
+                        self._tidy()
+                    except OSError as exc:  # committed all the same: the next writer does these again
+                        warnings.warn(
+                            f"store {self.path}: the new version is committed, but pointing DIR/<table> "
+                            f"at it or deleting old versions failed ({exc}); the next write tries again.",
+                            RuntimeWarning,
+                            stacklevel=3,
+                        )
+                finally:
+                    shutil.rmtree(tx.dir, ignore_errors=True)
+        finally:
+            if created and not committed:  # a refused first write leaves no folder behind
+                shutil.rmtree(self.path, ignore_errors=True)
 
     # -- tidying (writers only, under the lock) ---------------------------------
     def _tidy(self) -> None:
         """Finish what a killed writer left: a format-1 journal, uncommitted folders, stale
-        symlinks, versions no reader holds. Safe to run at any time under the lock."""
+        links, versions no reader holds. Safe to run at any time under the lock."""
         if (self.path / LEGACY_JOURNAL).exists():
             self._legacy_swap(_read_json(self.path / LEGACY_JOURNAL, "journal"))
-        for q in self.path.glob(".tx-*"):
+        for q in [*self.path.glob(".tx-*"), *self.path.glob(".old-*")]:
             shutil.rmtree(q, ignore_errors=True)
-        for q in self.path.glob(".old-*"):
-            shutil.rmtree(q, ignore_errors=True)
+        vdir = self.path / VERSIONS
+        for q in [
+            *self.path.glob(".*.link"),
+            self.path / f"{MANIFEST}.tmp",
+            *vdir.glob("manifests/*.tmp"),
+            *vdir.glob("views/*.tmp"),
+        ]:
+            if q.is_dir() and not q.is_symlink():
+                shutil.rmtree(q, ignore_errors=True)
+            else:
+                q.unlink(missing_ok=True)
         current = self.path / MANIFEST
         if not current.exists():
             return
@@ -426,15 +478,14 @@ class Store:
         if _is_legacy(m) or "store_version" not in m:
             return
         kept = [m]
-        mdir = self.path / VERSIONS / "manifests"
-        for f in sorted(mdir.glob("*.json")) if mdir.is_dir() else []:
+        for f in sorted(vdir.glob("manifests/*.json")):
             if f.stem == m["store_version"]:
                 continue
-            fd = os.open(f, os.O_RDONLY)
+            fd = os.open(f, os.O_RDWR)  # read-write: NFS emulates flock with fcntl locks
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:  # a reader holds this version
+                except OSError:  # a reader holds this version (or the lock cannot be had): keep it
                     kept.append(_read_json(f, "version manifest"))
                     continue
                 f.unlink()
@@ -447,32 +498,34 @@ class Store:
             for entry in mm.get(section, {}).values()
             if entry.get("path")
         }
-        for section in ("tables", "folders"):
-            base = self.path / VERSIONS / section
-            for d in sorted(base.glob("*/*")) if base.is_dir() else []:
+        referenced |= {f"{VERSIONS}/views/{mm['store_version']}" for mm in kept}
+        for pattern in ("tables/*/*", "folders/*/*", "views/*"):
+            for d in sorted(vdir.glob(pattern)):
                 if str(d.relative_to(self.path)) not in referenced:
                     shutil.rmtree(d, ignore_errors=True)
-        self._link(m)
+        self._publish(m)
 
-    def _link(self, m: dict[str, Any], *, committing: bool = False) -> None:
-        """Point ``DIR/<name>`` at the current version's folder of every table and folder."""
+    def _publish(self, m: dict[str, Any], *, committing: bool = False) -> None:
+        """Point ``DIR/.current`` at ``m``'s view (one rename) and ``DIR/<name>`` at ``.current/<name>``."""
+        view = f"{VERSIONS}/views/{m['store_version']}"
+        if not (self.path / view).is_dir():
+            _write_view(self.path, m)
+        _replace_link(self.path / ".current", view)
+        if committing:
+            _crash_point("mid-links")
         for section in ("tables", "folders"):
-            for name, entry in m.get(section, {}).items():
-                rel = entry.get("path")
-                if not rel:
+            for name in m.get(section, {}):
+                live, target = self.path / name, f".current/{name}"
+                if live.is_symlink() and os.readlink(live) == target:
                     continue
-                live = self.path / name
-                if live.is_symlink() and os.readlink(live) == rel:
-                    continue
+                aside = None
                 if live.exists() and not live.is_symlink():
-                    shutil.rmtree(live)  # format 1's folder, moved to .versions/ by the commit
-                tmp = self.path / f".{name}.link"
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
-                os.symlink(rel, tmp)
-                os.replace(tmp, live)
-                if committing and name == "affiliations":
-                    _crash_point("mid-links")
+                    # format 1's folder, hard-linked into .versions/ by the commit: set aside
+                    aside = self.path / f".old-{m['store_version']}-{name}"
+                    os.replace(live, aside)
+                _replace_link(live, target)
+                if aside is not None:
+                    shutil.rmtree(aside)
         _fsync_dir(self.path)
 
     def _legacy_swap(self, j: dict[str, Any]) -> None:
@@ -668,13 +721,18 @@ class Transaction:
             os.replace(self.dir / "folders" / name, self.store.path / rel)
             folder_entries[name] = {"path": rel}
         manifest = self._manifest(tables, folder_entries)
+        _write_view(self.store.path, manifest)
+        for rel in {e["path"] for e in [*tables.values(), *folder_entries.values()]}:
+            if Path(rel).name == self.txid:
+                _fsync_tree(self.store.path / rel)  # the data is on disk before a manifest names it
+        for section in ("tables", "folders"):
+            for d in (vdir / section).glob("*"):
+                _fsync_dir(d)
         (vdir / "manifests").mkdir(parents=True, exist_ok=True)
         _write_json_atomic(vdir / "manifests" / f"{self.txid}.json", manifest)
         _crash_point("before-commit")
         _write_json_atomic(self.store.path / MANIFEST, manifest)  # the commit point
         _crash_point("after-commit")
-        self.store._link(manifest, committing=True)
-        _crash_point("before-tidy")
         return manifest
 
     def _manifest(self, tables: dict[str, Any], folders: dict[str, Any]) -> dict[str, Any]:
@@ -703,20 +761,52 @@ class Transaction:
 
 
 def _link_files(src: Path, dst: Path) -> None:
-    """Hard-link every file of ``src`` into ``dst`` (same file system: no data copied)."""
-    dst.mkdir(parents=True, exist_ok=True)
-    if not src.is_dir():
-        return
-    for f in sorted(src.iterdir()):
-        if f.is_file():
-            os.link(f, dst / f.name)
+    """Hard-link every file under ``src`` into ``dst`` (same file system: no data copied)."""
+    if src.is_dir():
+        shutil.copytree(src, dst, symlinks=True, copy_function=os.link, dirs_exist_ok=True)
+    else:
+        dst.mkdir(parents=True, exist_ok=True)
+
+
+#: the plain folders a format-1 store could hold (its manifest did not list them)
+_LEGACY_FOLDERS = ("truth",)
 
 
 def _legacy_folders(path: Path) -> list[str]:
-    """Plain folders of a format-1 store (its manifest did not list them)."""
-    tables = {t.name for t in model.TABLES}
-    return [
-        p.name
-        for p in sorted(path.iterdir())
-        if p.is_dir() and not p.name.startswith(".") and p.name not in tables
-    ]
+    return [name for name in _LEGACY_FOLDERS if (path / name).is_dir() and not (path / name).is_symlink()]
+
+
+def _replace_link(path: Path, target: str) -> None:
+    """Make ``path`` a symlink to ``target`` in one rename (replacing a link that is there)."""
+    if path.is_symlink() and os.readlink(path) == target:
+        return
+    tmp = path.with_name(f".{path.name.lstrip('.')}.link")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def _write_view(root: Path, m: dict[str, Any]) -> None:
+    """``.versions/views/<v>/<name>``: a relative symlink to the version's folder of each table and folder."""
+    d = root / VERSIONS / "views" / m["store_version"]
+    tmp = d.with_name(d.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for section in ("tables", "folders"):
+        for name, entry in m.get(section, {}).items():
+            os.symlink(os.path.relpath(root / entry["path"], d), tmp / name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.replace(tmp, d)
+    _fsync_dir(d.parent)
+
+
+def _fsync_tree(path: Path) -> None:
+    """fsync every file and folder under ``path``."""
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            fd = os.open(os.path.join(dirpath, f), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))

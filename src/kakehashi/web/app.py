@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from kakehashi._version import __version__
 from kakehashi.settings import Settings
 from kakehashi.web import api, pages, problems
-from kakehashi.web.service import Service
+from kakehashi.web.service import PinEachRequest, Service
 
 __all__ = ["create_app"]
 
@@ -51,6 +51,7 @@ def create_app(store_path: str | Path, settings: Settings | None = None) -> Fast
         openapi_url="/openapi.json",
     )
     app.state.service = service
+    app.add_middleware(PinEachRequest, service=service)
     problems.install(app)
 
     async def validation(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextvars
 import dataclasses
 import os
 import threading
@@ -31,11 +32,11 @@ from typing import Any
 import pyarrow as pa
 
 from kakehashi.engines import Tables, interrupt, open_store
-from kakehashi.errors import QueryTimeout
+from kakehashi.errors import QueryTimeout, StoreError
 from kakehashi.settings import Settings
 from kakehashi.store import Store
 
-__all__ = ["QueryTimeout", "Result", "Service"]
+__all__ = ["PinEachRequest", "QueryTimeout", "Result", "Service", "Snapshot"]
 
 
 @dataclasses.dataclass
@@ -50,6 +51,26 @@ class Result:
     rendered: dict[Hashable, bytes] = dataclasses.field(default_factory=dict)
 
 
+class Snapshot:
+    """One store version as the server reads it: the pinned store and, once a query needs
+    them, its tables on the engine. Every request reads one snapshot from start to end."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.version = store.version
+        self._tables: Tables | None = None
+
+    def tables(self, settings: Settings) -> Tables:
+        """The engine's tables on this version (opened on first use; callers hold the engine lock)."""
+        if self._tables is None:
+            self._tables = open_store(self.store, settings.engine, settings)
+        return self._tables
+
+
+#: the snapshot the request being served reads (set by :class:`PinEachRequest`)
+_REQUEST: contextvars.ContextVar[Snapshot | None] = contextvars.ContextVar("kakehashi_snapshot", default=None)
+
+
 class Service:
     """The store, its tables on the engine, and the result cache of one server."""
 
@@ -57,7 +78,7 @@ class Service:
         self.settings = settings
         self.path = Path(store_path)
         self._stat = self._manifest_stat()
-        self.store = Store.open(store_path)
+        self._snap = Snapshot(Store.open(store_path))
         self.max_rows = int(settings.web_max_rows)
         self.timeout = float(
             settings.web_timeout_spark if settings.engine == "spark" else settings.web_timeout
@@ -67,43 +88,50 @@ class Service:
         self._store_lock = threading.Lock()
         self._engine_lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kakehashi-q")
-        self._tables: Tables | None = None
-        self._tables_version = ""
         self._running: tuple[tuple[str, Hashable], Tables] | None = None
         #: results computed (cache misses) since start — read by the tests
         self.computed = 0
 
     # -- the store -------------------------------------------------------------
-    def _manifest_stat(self) -> tuple[int, int, int] | None:
+    def _manifest_stat(self) -> tuple[int, int, int, int] | None:
         try:
             st = os.stat(self.path / "manifest.json")
         except FileNotFoundError:
             return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)  # a commit replaces the file: a new inode
+        # A commit replaces the file: a new inode, new times (inode numbers are reused).
+        return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
-    @property
-    def version(self) -> str:
-        """The store's current version; the first call after a commit pins the new one."""
+    def current(self) -> Snapshot:
+        """The store's current version; the first call after a commit pins the new one.
+
+        If the new version cannot be opened (a permission, a damaged file) the
+        server goes on serving the version it has and tries again next time.
+        """
         st = self._manifest_stat()
         if st != self._stat:
             with self._store_lock:
                 if st != self._stat:
-                    self.store = Store.open(self.path)  # tables opened on the old one keep it
-                    self._stat = st
-        return self.store.version
+                    try:
+                        store = Store.open(self.path)  # requests on the old snapshot keep theirs
+                    except StoreError:
+                        return self._snap
+                    self._snap, self._stat = Snapshot(store), st
+        return self._snap
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the request being served, or the current one outside a request."""
+        return _REQUEST.get() or self.current()
+
+    @property
+    def store(self) -> Store:
+        return self.snapshot().store
+
+    @property
+    def version(self) -> str:
+        return self.snapshot().version
 
     def provenance(self) -> dict[str, Any]:
-        self.version  # noqa: B018  (notice a new version first)
-        return self.store.provenance()
-
-    def _current_tables(self) -> Tables:
-        """The engine's tables on the current version (opened again after a commit)."""
-        self.version  # noqa: B018
-        store = self.store
-        if self._tables is None or self._tables_version != store.version:
-            self._tables = open_store(store, self.settings.engine, self.settings)
-            self._tables_version = store.version
-        return self._tables
+        return self.snapshot().store.provenance()
 
     # -- the cache -------------------------------------------------------------
     def cached(self, key: Hashable) -> Any:
@@ -116,11 +144,12 @@ class Service:
 
     def memo(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
         """``make()``'s bytes (a rendered page), kept in the cache beside the results."""
+        version = self.version  # the request's snapshot: make() reads the same one
         hit = self.cached(("memo", key))
         if isinstance(hit, bytes):
             return hit
         out = make()
-        self._remember((self.version, ("memo", key)), out)
+        self._remember((version, ("memo", key)), out)
         return out
 
     def _remember(self, full: Hashable, result: Any) -> None:
@@ -143,12 +172,14 @@ class Service:
         ``key`` must name everything the result depends on besides the store
         version. At most ``limit`` (default ``web_max_rows``) rows are kept.
         """
-        hit = self.cached(key)
+        snap = self.snapshot()
+        full = (snap.version, key)
+        with self._cache_lock:
+            hit = self._cache.get(full)
         if hit is not None:
             return hit
-        full = (self.version, key)
         cancelled = threading.Event()
-        fut = self._pool.submit(self._compute, full, compute, parameters, limit, cancelled)
+        fut = self._pool.submit(self._compute, snap, full, compute, parameters, limit, cancelled)
         try:
             return fut.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
@@ -163,6 +194,7 @@ class Service:
 
     def _compute(
         self,
+        snap: Snapshot,
         full: tuple[str, Hashable],
         compute: Callable[[Tables], pa.Table],
         parameters: dict[str, Any],
@@ -170,9 +202,7 @@ class Service:
         cancelled: threading.Event,
     ) -> Result:
         with self._engine_lock:
-            tables = self._current_tables()
-            # Keyed by the version it is computed on (a commit since the request came is seen now).
-            full = (self._tables_version, full[1])
+            tables = snap.tables(self.settings)
             with self._cache_lock:
                 hit = self._cache.get(full)
             if hit is not None:
@@ -198,3 +228,25 @@ class Service:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class PinEachRequest:
+    """ASGI middleware: every request reads the one snapshot current when it came in.
+
+    A page runs several queries (and ``/meta`` reads provenance and figures):
+    without this, a commit between two of them would mix versions on one page.
+    """
+
+    def __init__(self, app: Any, service: Service):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _REQUEST.set(self.service.current())
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _REQUEST.reset(token)
