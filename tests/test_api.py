@@ -6,7 +6,6 @@ the OpenAPI schema is fuzzed by schemathesis (no request may give a 500).
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -21,6 +20,7 @@ from schemathesis.checks import not_a_server_error
 
 from kakehashi.indicators import INDICATORS
 from kakehashi.settings import Settings
+from serving import asgi_get
 
 ERROR_KEYS = {"status", "message", "parameter"}
 
@@ -47,12 +47,7 @@ def app(store: Path) -> Any:
 
 
 def get(app: Any, url: str) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://kakehashi.test") as c:
-            return await c.get(url)
-
-    return asyncio.run(go())
+    return asgi_get(app, url)
 
 
 PARAMS = {

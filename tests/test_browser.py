@@ -17,15 +17,12 @@ import io
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from serving import get, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -50,15 +47,8 @@ pytestmark = [
 PAGES = ["/", "/partners", "/quality", "/mobility", "/institutions"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return bytes(r.read())
+    return get(url, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -68,29 +58,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     store = tmp_path_factory.mktemp("browser") / "store"
     build_demo(Store.open(store, create=True), works=20_000, seed=3)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kakehashi", "serve", "--store", str(store), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "KAKEHASHI_LANG": "ja"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(base + "/api/v1/meta")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    raise RuntimeError(f"kakehashi serve did not start: {out}") from None
-                time.sleep(0.2)
+    with serving(store, {**os.environ, "KAKEHASHI_LANG": "ja"}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

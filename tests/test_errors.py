@@ -6,8 +6,8 @@ are the command line's (``exit_code`` on each class).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +30,7 @@ from kakehashi.errors import (
 )
 from kakehashi.web import problems
 from kakehashi.web.problems import DESCRIPTIONS, ERROR_RESPONSES, STATUS, status_of
+from serving import asgi_get
 
 
 def every_error() -> list[type[KakehashiError]]:
@@ -164,14 +165,8 @@ def app() -> FastAPI:
     return _app()
 
 
-def get(app: FastAPI, url: str) -> httpx.Response:
-    # As tests/test_api.py does: starlette's TestClient warns about httpx (filterwarnings = error).
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://kakehashi.test") as c:
-            return await c.get(url)
-
-    return asyncio.run(go())
+def get(app: Any, url: str) -> httpx.Response:
+    return asgi_get(app, url)
 
 
 @pytest.mark.parametrize("cls", every_error(), ids=lambda c: c.__name__)

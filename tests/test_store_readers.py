@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 
 from kakehashi.store import Store
+from serving import get, serving
 from storebuild import build_store
 
 TESTS = Path(__file__).parent
@@ -68,15 +67,8 @@ def _child(store: Path, n: int, **extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", CHILD, str(store), str(n)], env=_env(**extra))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=60) as r:
-        return json.loads(r.read())
+    return json.loads(get(url))
 
 
 @pytest.fixture
@@ -87,29 +79,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         works=[{"work_id": "W0", "year": 2020}],
         affiliations=[{"work_id": "W0", "author_seq": 0, "country_code": "JP"}],
     ).path
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kakehashi", "serve", "--store", str(path), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=_env(),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(base + "/api/v1/meta")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    raise RuntimeError(f"kakehashi serve did not start: {out}") from None
-                time.sleep(0.2)
+    with serving(path, _env()) as base:
         yield path, base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _answer(base: str) -> tuple[int, str]:
