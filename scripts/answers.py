@@ -37,9 +37,12 @@ the tests' store fixtures build (``tests/test_*.py``, called with a temporary fo
 store ingested from the real OpenAlex records in ``../shared/data/openalex-works`` (left out,
 with a message, when that folder is absent).
 
-Normalisation, so that two runs at the same commit give the same bytes: CSV rows are sorted
-(header first); every float (in CSV cells and JSON) is rounded to 10 significant digits (sums
-in another order differ in the last bits); the store's path, its ``store_version``, the
+Normalisation, so that two runs at the same commit give the same bytes: CSV rows, chart rows
+and every list of objects in a JSON answer are sorted (header first; after rounding, since ties
+broken by a float's last bits come in either order); the co-authorship map's layout
+coordinates (``x``, ``y``, ``x2``, ``y2`` of chart rows) are left out; every float (in CSV
+cells and JSON) is rounded to 10 significant digits (sums in another order differ in the last
+bits); the store's path, its ``store_version``, the
 kakehashi version, ISO timestamps and today's date are replaced by ``<store>``,
 ``<store_version>``, ``<version>``, ``<timestamp>`` and ``<today>``.
 
@@ -488,6 +491,29 @@ def do_report(w: Writer, span: str) -> None:
             w.put(f"report/briefing.{lang}.txt", w.vol.text(html_text(f.read_text(encoding="utf-8"))))
 
 
+#: the co-authorship map's layout coordinates: Fruchterman–Reingold moves them by ~1e-4 when
+#: the link weights differ in their last bits (fractional counting), so they are left out
+LAYOUT_KEYS = frozenset({"x", "y", "x2", "y2"})
+
+
+def sorted_rows(rows: list[Any], drop: frozenset[str] = frozenset()) -> list[Any]:
+    """Rows normalised (floats rounded, ``drop`` keys out), then sorted: their order is not an answer."""
+    out = [
+        norm_json({k: v for k, v in r.items() if k not in drop} if isinstance(r, dict) else r) for r in rows
+    ]
+    return sorted(out, key=lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False))
+
+
+def sort_lists(v: Any) -> Any:
+    """Every list of objects in a JSON body normalised and sorted (the API's rows, meta's lists)."""
+    if isinstance(v, dict):
+        return {k: sort_lists(x) for k, x in v.items()}
+    if isinstance(v, list):
+        items = [sort_lists(x) for x in v]
+        return sorted_rows(items) if items and all(isinstance(x, dict) for x in items) else items
+    return norm_json(v)
+
+
 def chart_data(spec: Any) -> Any:
     """Every inline data set of a Vega-Lite spec (``data.values``, ``datasets``), rows sorted."""
     found: list[Any] = []
@@ -496,14 +522,11 @@ def chart_data(spec: Any) -> Any:
         if isinstance(node, dict):
             for k, v in node.items():
                 if k == "values" and isinstance(v, list) and path.endswith("data"):
-                    found.append({"at": path, "rows": sorted(v, key=lambda r: json.dumps(r, sort_keys=True))})
+                    found.append({"at": path, "rows": sorted_rows(v, LAYOUT_KEYS)})
                 elif k == "datasets" and isinstance(v, dict):
                     for name, rows in sorted(v.items()):
                         found.append(
-                            {
-                                "at": f"{path}/datasets/{name}",
-                                "rows": sorted(rows, key=lambda r: json.dumps(r, sort_keys=True)),
-                            }
+                            {"at": f"{path}/datasets/{name}", "rows": sorted_rows(rows, LAYOUT_KEYS)}
                         )
                 else:
                     walk(v, f"{path}/{k}")
@@ -588,11 +611,15 @@ def do_web(w: Writer, span: str, inst: str | None) -> None:
             body = {"text": r.text}
         if isinstance(body, dict):
             body.pop("provenance", None)
+        body = sort_lists(body)
         name = api_name(re.sub(rf"\b{re.escape(inst)}\b", "picked", url) if inst else url)
         w.put(f"web/api/{name}.json", dumps({"status": r.status_code, "body": w.vol.json(body)}))
     for lang in ("ja", "en"):
         r = client.get("/api/v1/meta", params={"lang": lang})
-        w.put(f"web/api/meta.{lang}.json", dumps({"status": r.status_code, "body": w.vol.json(r.json())}))
+        w.put(
+            f"web/api/meta.{lang}.json",
+            dumps({"status": r.status_code, "body": w.vol.json(sort_lists(r.json()))}),
+        )
 
 
 def answers_of(w: Writer, names: list[str], demo: bool, families: tuple[str, ...] | None) -> None:
