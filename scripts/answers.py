@@ -238,10 +238,21 @@ def html_text(page: str) -> str:
 # -- the CLI, in this process (one Python start for hundreds of calls) -------------------------
 
 
+_PRISTINE: dict[str, list[Any]] = {}
+
+
 def kakehashi(*args: str) -> tuple[int, str, str]:
     """Run ``kakehashi ARGS`` through its entry point; (exit code, stdout, stderr)."""
+    from kakehashi import cli
     from kakehashi.cli import main
 
+    # The entry point registers its sub-commands on the Typer app at each call; put the app's
+    # lists back as they were before the first call, else the app grows (and slows) call by call.
+    for attr in ("registered_commands", "registered_groups"):
+        lst = getattr(cli.app, attr, None)
+        if isinstance(lst, list):
+            _PRISTINE.setdefault(attr, list(lst))
+            lst[:] = _PRISTINE[attr]
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
