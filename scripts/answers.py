@@ -44,7 +44,9 @@ coordinates (``x``, ``y``, ``x2``, ``y2`` of chart rows) are left out; every flo
 cells and JSON) is rounded to 10 significant digits (sums in another order differ in the last
 bits); the store's path, its ``store_version``, the
 kakehashi version, ISO timestamps and today's date are replaced by ``<store>``,
-``<store_version>``, ``<version>``, ``<timestamp>`` and ``<today>``.
+``<store_version>``, ``<version>``, ``<timestamp>`` and ``<today>``. DuckDB runs one thread
+(``KAKEHASHI_DUCKDB_THREADS=1`` unless set): with more, sums come in another order from run to
+run, and a figure the pages or the briefing show rounded at a half (8.05) flips its last digit.
 
 ``index.tsv`` lists every answer with its sha256 and size. ``--compare A B`` prints the
 answers that are missing on one side or differ (with the first differing lines) and exits 1
@@ -109,7 +111,7 @@ def norm_float(x: float) -> float | str:
     if math.isnan(x) or math.isinf(x):
         return str(x)
     y = float(f"{x:.10g}")
-    return 0.0 if y == 0 else y
+    return 0.0 if abs(y) < 1e-12 else y  # a zero that a sum left as 1e-16
 
 
 _NUM = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)$")
@@ -337,10 +339,15 @@ def indicator_names() -> list[str]:
 
 
 def span_of(w: Writer) -> tuple[int, int]:
-    """The store's years with works (coverage), as a span of at least two years."""
-    code, out, _err = kakehashi("indicator", "coverage", "--store", str(w.store), "--format", "csv")
-    rows = rows_of(out if code == 0 else None)
-    years = sorted(int(r["year"]) for r in rows if r.get("year") and float(r.get("works") or 0) > 0)
+    """The years with works of the focus country (else of the store), as a span of two years or more."""
+    years: list[int] = []
+    for args in (["collaboration", "--country", FOCUS], ["coverage"]):
+        code, out, _err = kakehashi("indicator", *args, "--store", str(w.store), "--format", "csv")
+        rows = rows_of(out if code == 0 else None)
+        count = "p_whole" if args[0] == "collaboration" else "works"
+        years = sorted(int(r["year"]) for r in rows if r.get("year") and float(r.get(count) or 0) > 0)
+        if years:
+            break
     if not years:
         return (2012, 2022)
     lo, hi = years[0], years[-1]
@@ -846,6 +853,9 @@ def main() -> None:
     if not args.out:
         ap.error("give --out DIR or --compare DIR_A DIR_B")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # One DuckDB thread: sums then add up in one order, so a figure shown rounded (8.05 → 8.0 or
+    # 8.1) is the same from run to run; with more threads its last bits, and so its digit, vary.
+    os.environ.setdefault("KAKEHASHI_DUCKDB_THREADS", "1")
     run(args.out, args.quick, set(args.only.split(",")) if args.only else None, args.jobs)
 
 
