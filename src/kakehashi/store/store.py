@@ -581,9 +581,7 @@ class Transaction:
     # -- what the merge reads ---------------------------------------------------
     def stored_dir(self, name: str) -> Path | None:
         """The folder of ``name`` in the version this transaction builds on, if it has rows there."""
-        if name not in self.base._manifest.get("tables", {}) and not _is_legacy(self.base._manifest):
-            return None
-        d = self.base.table_dir(name)
+        d = self.base.table_dir(name)  # a folder that does not exist where the version has none
         if not (d.is_dir() and any(pq.ParquetFile(f).metadata.num_rows for f in sorted(d.glob("*.parquet")))):
             return None
         return d
@@ -594,9 +592,10 @@ class Transaction:
         return {p.name: p for p in sorted(root.iterdir()) if any(p.glob("*.parquet"))}
 
     # -- staging --------------------------------------------------------------------
-    def _writable(self, name: str) -> model.TableSpec:
+    def _writable(self, name: str, *, staged: bool = True) -> model.TableSpec:
+        """The spec of ``name`` if this transaction may write it (reference tables are never staged)."""
         spec = model.spec(name)  # unknown names fail early
-        if spec.kind not in self.writes or spec.reference:
+        if spec.kind not in self.writes or (staged and spec.reference):
             raise ValueError(
                 f"this transaction writes {sorted(self.writes)} tables only; {name} is of kind {spec.kind}"
             )
@@ -650,11 +649,7 @@ class Transaction:
     # -- writing merged tables ---------------------------------------------------
     def output_dir(self, name: str) -> Path:
         """Where the merged new version of ``name`` is written (Parquet files)."""
-        spec = model.spec(name)
-        if spec.kind not in self.writes:
-            raise ValueError(
-                f"this transaction writes {sorted(self.writes)} tables only; {name} is of kind {spec.kind}"
-            )
+        self._writable(name, staged=False)
         return self.dir / "out" / name
 
     def wrote(self, name: str, rows: int) -> None:
